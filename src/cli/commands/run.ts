@@ -1,0 +1,340 @@
+import { randomInt } from "node:crypto";
+import { existsSync, statSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { arch, homedir, hostname, tmpdir } from "node:os";
+import { isAbsolute, join, relative, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { Masker } from "../../core/masking.ts";
+import { selectWorkflows } from "../../core/plan/select.ts";
+import type { TriggerEvent } from "../../core/plan/triggers.ts";
+import { discoverWorkflowFiles, type WorkflowFile } from "../../core/workflow/discover.ts";
+import { loadActionsWorkflow } from "../../core/workflow/load-actions.ts";
+import { formatWorkflowError, type Workflow } from "../../core/workflow/model.ts";
+import { HostExecutor } from "../../engine/executors/host.ts";
+import { type JobRecord, type PlannedWorkflow, Scheduler } from "../../engine/scheduler.ts";
+import { parseDotenv } from "../dotenv.ts";
+import { readGitState } from "../git-context.ts";
+import { TerminalRenderer } from "../render.ts";
+import { UsageError } from "../usage-error.ts";
+
+export const RUN_USAGE = `Usage: equinox run [DIR] [options]
+
+Runs the workflows of the checkout in DIR (default: the current directory) on
+this machine, with GitHub/Forgejo Actions semantics.
+
+Options:
+  -W, --workflow PATH    run only this workflow file
+  -j, --job ID           run only this job (and the jobs it needs); repeatable
+  -e, --event NAME       the triggering event (default: push)
+      --event-file FILE  JSON payload of the event (github.event)
+      --input K=V        a workflow_dispatch input; repeatable
+  -s, --secret K[=V]     a secret (without =V: read from the environment); repeatable
+      --secret-file FILE secrets as KEY=VALUE lines
+      --env K=V          an environment variable for every job; repeatable
+      --var K=V          a configuration variable (vars context); repeatable
+      --executor NAME    host (default), bwrap, docker or vm
+      --actions-url URL  git server to fetch remote actions (owner/repo@ref) from
+      --list             list the jobs that would run, then exit
+      --json             print one JSON document describing the run on stdout
+  -q, --quiet            no live output, only the summary
+      --keep             keep the job directories after the run
+`;
+
+export async function runCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      workflow: { type: "string", short: "W" },
+      job: { type: "string", short: "j", multiple: true },
+      event: { type: "string", short: "e" },
+      "event-file": { type: "string" },
+      input: { type: "string", multiple: true },
+      secret: { type: "string", short: "s", multiple: true },
+      "secret-file": { type: "string" },
+      env: { type: "string", multiple: true },
+      var: { type: "string", multiple: true },
+      executor: { type: "string" },
+      "actions-url": { type: "string" },
+      list: { type: "boolean" },
+      json: { type: "boolean" },
+      quiet: { type: "boolean", short: "q" },
+      keep: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(RUN_USAGE);
+    return 0;
+  }
+  if (positionals.length > 1) throw new UsageError(`run takes one directory, got ${positionals.length}: ${positionals.join(" ")}`);
+  const dir = resolve(positionals[0] ?? ".");
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`not a directory: ${dir}`);
+
+  const executorName = values.executor ?? "host";
+  if (!["host", "bwrap", "docker", "vm"].includes(executorName)) {
+    throw new UsageError(`unknown executor '${executorName}' (expected host, bwrap, docker or vm)`);
+  }
+
+  const secrets: Record<string, string> = {};
+  if (values["secret-file"]) Object.assign(secrets, await readSecretFile(values["secret-file"]));
+  for (const s of values.secret ?? []) {
+    const eq = s.indexOf("=");
+    const name = eq === -1 ? s : s.slice(0, eq);
+    const value = eq === -1 ? process.env[s] : s.slice(eq + 1);
+    if (!name) throw new UsageError(`--secret '${s}': expected NAME=VALUE or NAME`);
+    if (value === undefined) throw new UsageError(`--secret ${name}: no value given and no environment variable ${name}`);
+    secrets[name] = value;
+  }
+  const inputs = keyValues(values.input, "--input");
+  const vars = keyValues(values.var, "--var");
+  const extraEnv = keyValues(values.env, "--env");
+
+  // Human output goes to stderr with --json so stdout carries only the document.
+  const human = values.json ? process.stderr : process.stdout;
+  const masker = new Masker();
+  for (const v of Object.values(secrets)) masker.add(v);
+
+  const files = await workflowFiles(dir, values.workflow);
+  const workflows: Workflow[] = [];
+  const errors: string[] = [];
+  for (const file of files) {
+    const loaded = await loadActionsWorkflow(file.path, file.content);
+    if (loaded.value) workflows.push(loaded.value);
+    errors.push(...loaded.errors.map(formatWorkflowError));
+  }
+  if (errors.length > 0) {
+    process.stderr.write(`${errors.map((e) => `error: ${e}`).join("\n")}\n`);
+    return 2;
+  }
+  if (files.length === 0) {
+    process.stderr.write(`equinox: no workflows found in ${dir} (looked in .forgejo/workflows, .gitea/workflows, .github/workflows)\n`);
+    return 2;
+  }
+
+  const git = await readGitState(dir);
+  const eventName = values.event ?? "push";
+  const payload = values["event-file"] ? await readEventFile(values["event-file"]) : defaultPayload(eventName, git, inputs);
+  const selection = selectWorkflows(workflows, triggerEvent(eventName, git, payload, inputs));
+  if (selection.errors.length > 0) {
+    process.stderr.write(`${selection.errors.map((e) => `error: ${e}`).join("\n")}\n`);
+    return 2;
+  }
+
+  const only = values.job ?? null;
+  if (only) {
+    const known = new Set(selection.selected.flatMap((s) => s.workflow.jobs.map((j) => j.id)));
+    const missing = only.filter((id) => !known.has(id));
+    if (missing.length > 0) {
+      throw new UsageError(`no job ${missing.map((m) => `'${m}'`).join(", ")} in the workflows that '${eventName}' triggers (jobs: ${[...known].join(", ") || "none"})`);
+    }
+  }
+  const planned: PlannedWorkflow[] = selection.selected
+    .filter((s) => !only || s.workflow.jobs.some((j) => only.includes(j.id)))
+    .map((s) => ({ workflow: s.workflow, inputs: s.inputs, only }));
+
+  if (values.list) {
+    printList(planned, selection.skipped);
+    return 0;
+  }
+  if (executorName !== "host") {
+    throw new UsageError(`the ${executorName} executor is not available yet; use --executor host`);
+  }
+
+  const root = await mkdtemp(join(tmpdir(), "equinox-run-"));
+  const cacheHome = process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache");
+  const executor = new HostExecutor({
+    root,
+    toolCache: join(cacheHome, "equinox", "tool-cache"),
+    env: { ...process.env, ...extraEnv },
+    keep: values.keep ?? false,
+  });
+  const color = !values.json && process.stdout.isTTY === true && !process.env.NO_COLOR;
+  const renderer = new TerminalRenderer((t) => human.write(masker.mask(t)), { color, quiet: values.quiet ?? false });
+  const logs = new Map<string, string[]>();
+  const logOf = (key: string) => logs.get(key) ?? (logs.set(key, []), logs.get(key)!);
+
+  const abort = new AbortController();
+  let interrupts = 0;
+  const onInterrupt = () => {
+    if (++interrupts > 1) process.exit(130);
+    process.stderr.write("\nCancelling (press Ctrl-C again to quit at once)…\n");
+    abort.abort();
+  };
+  process.on("SIGINT", onInterrupt);
+  process.on("SIGTERM", onInterrupt);
+
+  const scheduler = new Scheduler(
+    executor,
+    {
+      github: githubContext(git, eventName, payload),
+      vars,
+      secrets,
+      runner: { os: "Linux", arch: arch() === "arm64" ? "ARM64" : "X64", name: hostname(), environment: "self-hosted" },
+      checkout: git.isRepo
+        ? { kind: "git", url: dir, sha: git.sha, ref: git.ref, ...(git.dirty ? { overlayFrom: dir } : {}) }
+        : { kind: "dir", path: dir },
+      actionsUrl: values["actions-url"] ?? process.env.EQUINOX_ACTIONS_URL ?? null,
+      debug: process.env.ACTIONS_STEP_DEBUG === "true" || vars.ACTIONS_STEP_DEBUG === "true" || secrets.ACTIONS_STEP_DEBUG === "true",
+    },
+    {
+      signal: abort.signal,
+      onEvent(event) {
+        renderer.handle(event);
+        if (event.type === "job.log") logOf(event.job.key).push(masker.mask(event.line));
+        if (event.type === "job.event" && event.event.type === "log") logOf(event.job.key).push(...event.event.lines.map((l) => masker.mask(l)));
+      },
+    },
+  );
+  let summary: Awaited<ReturnType<Scheduler["run"]>>;
+  try {
+    summary = await scheduler.run(planned);
+  } finally {
+    process.off("SIGINT", onInterrupt);
+    process.off("SIGTERM", onInterrupt);
+    if (!values.keep) await rm(root, { recursive: true, force: true });
+    else human.write(`Job directories kept in ${root}\n`);
+  }
+  renderer.summary(summary.jobs, summary.result);
+  if (values.json) {
+    const doc = {
+      result: summary.result,
+      jobs: summary.jobs.map((j) => jsonJob(j, logs.get(j.key) ?? [])),
+    };
+    process.stdout.write(`${masker.mask(JSON.stringify(doc))}\n`);
+  }
+  return summary.result === "success" ? 0 : 1;
+}
+
+function jsonJob(job: JobRecord, log: string[]) {
+  return {
+    id: job.jobId,
+    name: job.name,
+    matrix: job.matrix,
+    result: job.result,
+    outputs: job.outputs,
+    steps: job.steps.map((s) => ({ id: s.id, name: s.name, outcome: s.outcome, conclusion: s.conclusion })),
+    log: log.join("\n"),
+  };
+}
+
+function printList(planned: PlannedWorkflow[], skipped: { file: string; reason: string }[]) {
+  const rows = planned.flatMap((p) =>
+    p.workflow.jobs.filter((j) => !p.only || p.only.includes(j.id)).map((j) => [p.workflow.file, j.id, j.name ?? j.id]),
+  );
+  const header = ["WORKFLOW", "JOB", "NAME"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const fmt = (cells: string[]) => `${cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()}\n`;
+  process.stdout.write(fmt(header) + rows.map(fmt).join(""));
+  for (const s of skipped) process.stderr.write(`not triggered: ${s.file}: ${s.reason}\n`);
+}
+
+async function workflowFiles(dir: string, workflow: string | undefined): Promise<WorkflowFile[]> {
+  if (!workflow) return discoverWorkflowFiles(dir);
+  const candidates = isAbsolute(workflow) ? [workflow] : [resolve(workflow), resolve(dir, workflow)];
+  const path = candidates.find((c) => existsSync(c) && statSync(c).isFile());
+  if (!path) throw new UsageError(`workflow file not found: ${workflow}`);
+  const rel = relative(dir, path);
+  return [{ path: rel.startsWith("..") ? path : rel, content: await readFile(path, "utf8") }];
+}
+
+function keyValues(items: string[] | undefined, flag: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of items ?? []) {
+    const eq = item.indexOf("=");
+    if (eq <= 0) throw new UsageError(`${flag} '${item}': expected NAME=VALUE`);
+    out[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return out;
+}
+
+async function readSecretFile(path: string): Promise<Record<string, string>> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    throw new UsageError(`--secret-file ${path}: ${(err as Error).message}`);
+  }
+  const parsed = parseDotenv(text);
+  if (!parsed.ok) throw new UsageError(`--secret-file ${path}:${parsed.line}: ${parsed.error}`);
+  return parsed.values;
+}
+
+async function readEventFile(path: string): Promise<Record<string, unknown>> {
+  try {
+    const value = JSON.parse(await readFile(path, "utf8")) as unknown;
+    if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error("expected a JSON object");
+    return value as Record<string, unknown>;
+  } catch (err) {
+    throw new UsageError(`--event-file ${path}: ${(err as Error).message}`);
+  }
+}
+
+type Git = Awaited<ReturnType<typeof readGitState>>;
+
+function defaultPayload(event: string, git: Git, inputs: Record<string, string>): Record<string, unknown> {
+  const repository = { full_name: git.repository, name: git.repository.split("/").pop() };
+  switch (event) {
+    case "push":
+      return { ref: git.ref, before: "0".repeat(40), after: git.sha, repository, head_commit: { id: git.sha } };
+    case "workflow_dispatch":
+      return { ref: git.ref, inputs, repository };
+    case "pull_request":
+      return {
+        action: "opened",
+        number: 1,
+        pull_request: { head: { ref: git.branch ?? "", sha: git.sha }, base: { ref: git.branch ?? "main" } },
+        repository,
+      };
+    default:
+      return { repository };
+  }
+}
+
+function triggerEvent(name: string, git: Git, payload: Record<string, unknown>, inputs: Record<string, string>): TriggerEvent {
+  const pr = (payload.pull_request ?? {}) as { base?: { ref?: string } };
+  switch (name) {
+    case "push":
+      return { name, ref: typeof payload.ref === "string" ? payload.ref : git.ref, changedFiles: null };
+    case "pull_request":
+      return { name, action: String(payload.action ?? "opened"), baseRef: pr.base?.ref ?? git.branch ?? "main", changedFiles: null };
+    case "workflow_dispatch":
+      return { name, inputs };
+    case "schedule":
+      return { name, cron: typeof payload.schedule === "string" ? payload.schedule : null };
+    default:
+      return { name };
+  }
+}
+
+function githubContext(git: Git, eventName: string, event: Record<string, unknown>): Record<string, unknown> {
+  const ref = typeof event.ref === "string" ? event.ref : git.ref;
+  const isTag = ref.startsWith("refs/tags/");
+  const pr = event.pull_request as { head?: { ref?: string }; base?: { ref?: string } } | undefined;
+  return {
+    event_name: eventName,
+    event,
+    sha: git.sha,
+    ref,
+    ref_name: ref.replace(/^refs\/(heads|tags)\//, ""),
+    ref_type: isTag ? "tag" : "branch",
+    repository: git.repository,
+    repository_owner: git.repository.includes("/") ? git.repository.split("/")[0] : "",
+    actor: git.actor,
+    triggering_actor: git.actor,
+    server_url: git.serverUrl,
+    api_url: "",
+    graphql_url: "",
+    run_id: String(Date.now()),
+    run_number: "1",
+    run_attempt: "1",
+    retention_days: "0",
+    head_ref: pr?.head?.ref ?? "",
+    base_ref: pr?.base?.ref ?? "",
+    token: "",
+    workflow_ref: "",
+    job: "",
+    action: "",
+    run_key: randomInt(1e9),
+  };
+}

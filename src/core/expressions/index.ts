@@ -1,0 +1,15 @@
+export {
+  type ConditionResult,
+  type Contexts,
+  type EvalOptions,
+  type EvalResult,
+  evaluateCondition,
+  evaluateExpression,
+  evaluateTemplate,
+  interpolate,
+  isTruthy,
+  STANDARD_CONTEXTS,
+  type StatusFunctions,
+  type StringResult,
+  toDisplayString,
+} from "./evaluate.ts";

@@ -1,0 +1,85 @@
+/**
+ * What the orchestrator hands the runtime on stdin: one job, fully planned (matrix
+ * values fixed, `needs` results known) but with step-level `${{ }}` left for the
+ * runtime to evaluate, because steps see contexts (steps, env, job) that only exist
+ * while the job runs. Secrets travel only here, never on argv or in the environment.
+ */
+
+/** String-valued `${{ }}` templates, evaluated by the runtime. */
+export type Templates = Record<string, string>;
+
+export interface RunStepSpec {
+  kind: "run";
+  run: string;
+  shell?: string;
+  workingDirectory?: string;
+}
+
+export interface UsesStepSpec {
+  kind: "uses";
+  uses: string;
+  with: Templates;
+}
+
+export type StepSpec = (RunStepSpec | UsesStepSpec) & {
+  /** The step's `id`, or null when it has none (then it is absent from `steps`). */
+  id: string | null;
+  /** The step's `name` template, or null. */
+  name: string | null;
+  /** The `if` condition as written (with or without `${{ }}`), or null. */
+  if: string | null;
+  env: Templates;
+  /** `continue-on-error`: a boolean or an expression string. */
+  continueOnError: boolean | string;
+  /** `timeout-minutes`: a number or an expression string. */
+  timeoutMinutes: number | string | null;
+};
+
+/** Where `actions/checkout` gets the code from. */
+export type CheckoutSource =
+  /** A git repository (path or URL) and the exact commit to fetch. */
+  | { kind: "git"; url: string; sha: string; ref: string; overlayFrom?: string }
+  /** A plain directory copied as it is (not a git repository). */
+  | { kind: "dir"; path: string }
+  | { kind: "none" };
+
+export interface JobSpec {
+  version: 1;
+  /** The job's id in the workflow (`github.job`). */
+  jobId: string;
+  /** Display name, matrix values appended. */
+  name: string;
+  paths: {
+    workspace: string;
+    temp: string;
+    toolCache: string;
+    /** Per-job directory for env files and scripts; created by the runtime. */
+    files: string;
+  };
+  /** Contexts known before the job starts. `env`, `steps`, `job` are built by the runtime. */
+  contexts: {
+    github: Record<string, unknown>;
+    vars: Record<string, string>;
+    secrets: Record<string, string>;
+    matrix: Record<string, unknown> | null;
+    strategy: Record<string, unknown> | null;
+    needs: Record<string, { result: string; outputs: Record<string, string> }>;
+    inputs: Record<string, unknown>;
+    runner: Record<string, unknown>;
+  };
+  /** Workflow-level then job-level `env` templates (job wins). */
+  env: { workflow: Templates; job: Templates };
+  defaults: { shell?: string; workingDirectory?: string };
+  steps: StepSpec[];
+  /** Job `outputs` templates, evaluated after the last step. */
+  outputs: Templates;
+  /** Where the job runs: decides the default shell (`sh -e` inside a container). */
+  inContainer: boolean;
+  checkout: CheckoutSource;
+  /** Base URL that remote actions (`owner/repo@ref`) are cloned from; null when none. */
+  actionsUrl: string | null;
+  /** Extra values to mask beyond the secrets (e.g. a forge token). */
+  mask: string[];
+  /** `ACTIONS_STEP_DEBUG`: show `::debug::` lines. */
+  debug: boolean;
+}

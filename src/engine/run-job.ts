@@ -1,0 +1,122 @@
+import type { FailureReason, Result, RuntimeEvent } from "../core/events.ts";
+import type { JobSpec } from "../core/job-spec.ts";
+import type { Executor, RunningRuntime } from "./executor.ts";
+
+export interface StepOutcome {
+  index: number;
+  id: string | null;
+  name: string;
+  outcome: Result;
+  conclusion: Result;
+}
+
+export interface JobOutcome {
+  result: Result;
+  /** Why the job did not succeed, when that is not the job's own doing. */
+  reason: FailureReason | null;
+  outputs: Record<string, string>;
+  steps: StepOutcome[];
+}
+
+export interface RunJobOptions {
+  /** Builds the spec once the executor has said where the job's directories are. */
+  spec(paths: JobSpec["paths"], inContainer: boolean): JobSpec;
+  jobKey: string;
+  timeoutMs: number;
+  signal?: AbortSignal;
+  onEvent?(event: RuntimeEvent): void;
+  /** Lines written by the engine itself into the job's log (timeouts, crashes). */
+  onSystemLog?(line: string): void;
+  onDiagnostic?(line: string): void;
+}
+
+/** After asking the runtime to cancel, how long before it is killed outright. */
+const KILL_AFTER_MS = 15_000;
+
+/**
+ * Runs one job through an executor and the runtime, start to cleanup. The outcome
+ * comes from the runtime's events; a runtime that dies without `job.finished` is a
+ * `failure` with reason `internal`, never a silent success.
+ */
+export async function runJob(executor: Executor, options: RunJobOptions): Promise<JobOutcome> {
+  const { onEvent = () => {}, onSystemLog = () => {}, onDiagnostic = () => {} } = options;
+  const steps = new Map<number, StepOutcome>();
+  let outputs: Record<string, string> = {};
+  let finished: { result: Result } | null = null;
+  let reason: FailureReason | null = null;
+
+  const handle = (event: RuntimeEvent) => {
+    switch (event.type) {
+      case "step.started":
+        steps.set(event.index, { index: event.index, id: event.id, name: event.name, outcome: "skipped", conclusion: "skipped" });
+        break;
+      case "step.finished": {
+        const step = steps.get(event.index);
+        if (step) Object.assign(step, { outcome: event.outcome, conclusion: event.conclusion });
+        break;
+      }
+      case "job.outputs":
+        outputs = event.outputs;
+        break;
+      case "job.finished":
+        finished = { result: event.result };
+        break;
+    }
+    onEvent(event);
+  };
+
+  let session: Awaited<ReturnType<Executor["prepare"]>> | null = null;
+  try {
+    session = await executor.prepare({ jobKey: options.jobKey });
+    const running = session.start(options.spec(session.paths, session.inContainer), {
+      onEvent: handle,
+      onDiagnostic,
+    });
+    const stop = stopper(running);
+    const timer = setTimeout(() => {
+      reason = "timeout";
+      onSystemLog(`##[error]The job has exceeded the maximum execution time of ${formatMinutes(options.timeoutMs)}.`);
+      stop();
+    }, options.timeoutMs);
+    const onAbort = () => stop();
+    if (options.signal?.aborted) stop();
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    const exit = await running.exited;
+    clearTimeout(timer);
+    options.signal?.removeEventListener("abort", onAbort);
+
+    const end = finished as { result: Result } | null;
+    if (end) return { result: reason === "timeout" ? "cancelled" : end.result, reason, outputs, steps: [...steps.values()] };
+    const how =
+      exit.kind === "exited" ? `exited with code ${exit.code}` : exit.kind === "signalled" ? `was killed by ${exit.signal}` : `could not start: ${exit.message}`;
+    if (options.signal?.aborted || reason === "timeout") {
+      onSystemLog(`##[error]The runtime ${how} while the job was being cancelled.`);
+      return { result: "cancelled", reason, outputs, steps: [...steps.values()] };
+    }
+    onSystemLog(`##[error]The job's runtime ${how} before the job finished.`);
+    return { result: "failure", reason: "internal", outputs, steps: [...steps.values()] };
+  } catch (err) {
+    onSystemLog(`##[error]Could not run the job on the ${executor.kind} executor: ${(err as Error).message}`);
+    return { result: "failure", reason: "internal", outputs, steps: [...steps.values()] };
+  } finally {
+    await session?.cleanup().catch((err: Error) => onDiagnostic(`cleanup failed: ${err.message}`));
+  }
+}
+
+/** Cancel politely once; kill if the runtime has not exited in time. */
+function stopper(running: RunningRuntime): () => void {
+  let asked = false;
+  return () => {
+    if (asked) return;
+    asked = true;
+    running.cancel();
+    const killer = setTimeout(() => running.kill(), KILL_AFTER_MS);
+    killer.unref();
+    running.exited.then(() => clearTimeout(killer));
+  };
+}
+
+function formatMinutes(ms: number): string {
+  const minutes = ms / 60_000;
+  return minutes === 1 ? "1 minute" : `${Number(minutes.toFixed(2))} minutes`;
+}

@@ -1,0 +1,462 @@
+import { availableParallelism } from "node:os";
+import type { FailureReason, Result, RuntimeEvent } from "../core/events.ts";
+import {
+  type Contexts,
+  evaluateCondition,
+  evaluateTemplate,
+  interpolate,
+  isTruthy,
+} from "../core/expressions/index.ts";
+import type { CheckoutSource, JobSpec } from "../core/job-spec.ts";
+import { expandMatrix, type MatrixCombination, matrixSuffix } from "../core/plan/matrix.ts";
+import type { JobDef, Workflow } from "../core/workflow/model.ts";
+import type { Executor } from "./executor.ts";
+import { type JobOutcome, runJob, type StepOutcome } from "./run-job.ts";
+
+/** A workflow chosen to run, with the `inputs` its trigger produced. */
+export interface PlannedWorkflow {
+  workflow: Workflow;
+  inputs: Record<string, unknown>;
+  /** Job ids to run (with everything they need); null for all. */
+  only: string[] | null;
+}
+
+/** What every job of a run shares. */
+export interface RunEnvironment {
+  github: Record<string, unknown>;
+  vars: Record<string, string>;
+  secrets: Record<string, string>;
+  runner: Record<string, unknown>;
+  checkout: CheckoutSource;
+  actionsUrl: string | null;
+  debug: boolean;
+}
+
+export interface JobInfo {
+  key: string;
+  workflow: string;
+  jobId: string;
+  name: string;
+  matrix: MatrixCombination | null;
+  runsOn: unknown;
+}
+
+export interface JobRecord extends JobInfo {
+  result: Result;
+  reason: FailureReason | null;
+  continueOnError: boolean;
+  outputs: Record<string, string>;
+  steps: StepOutcome[];
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+export type SchedulerEvent =
+  | { type: "job.started"; job: JobInfo }
+  | { type: "job.event"; job: JobInfo; event: RuntimeEvent }
+  /** A line the engine adds to a job's log (errors in planning, timeouts, crashes). */
+  | { type: "job.log"; job: JobInfo; line: string }
+  | { type: "job.finished"; job: JobRecord }
+  | { type: "diagnostic"; job: JobInfo | null; line: string };
+
+export interface SchedulerOptions {
+  /** Jobs running at once across the run. Default: the number of CPUs. */
+  concurrency?: number;
+  signal?: AbortSignal;
+  onEvent?(event: SchedulerEvent): void;
+}
+
+export interface RunSummary {
+  result: Exclude<Result, "skipped">;
+  jobs: JobRecord[];
+}
+
+type NodeState = "waiting" | "running" | "done";
+
+/** One `jobs.<id>` of a workflow; a matrix makes it several instances. */
+interface JobNode {
+  key: string;
+  workflow: PlannedWorkflow;
+  def: JobDef;
+  state: NodeState;
+  instances: Instance[];
+  result: Result;
+  outputs: Record<string, string>;
+  failFast: boolean;
+  maxParallel: number;
+}
+
+interface Instance {
+  info: JobInfo;
+  node: JobNode;
+  matrix: MatrixCombination | null;
+  strategy: Record<string, unknown> | null;
+  state: "queued" | "running" | "done";
+  abort: AbortController;
+  record: JobRecord;
+}
+
+/**
+ * Runs planned workflows in memory: the `needs` DAG, job `if`, matrix expansion
+ * (evaluated when a job becomes ready, so it may read `needs`), `max-parallel`,
+ * `fail-fast`, and a global concurrency limit. Independent jobs run in parallel.
+ */
+export class Scheduler {
+  private readonly nodes: JobNode[] = [];
+  private readonly concurrency: number;
+  private running = 0;
+  private cancelled = false;
+  private wake: (() => void) | null = null;
+  /** Counts state changes, so a pass that changed nothing is recognized. */
+  private changes = 0;
+
+  constructor(
+    private readonly executor: Executor,
+    private readonly env: RunEnvironment,
+    private readonly options: SchedulerOptions = {},
+  ) {
+    this.concurrency = options.concurrency ?? Math.max(2, availableParallelism());
+  }
+
+  private emit(event: SchedulerEvent) {
+    this.options.onEvent?.(event);
+  }
+
+  async run(planned: PlannedWorkflow[]): Promise<RunSummary> {
+    for (const p of planned) {
+      const wanted = p.only ? withNeeds(p.workflow, p.only) : null;
+      for (const def of p.workflow.jobs) {
+        if (wanted && !wanted.has(def.id)) continue;
+        this.nodes.push({
+          key: `${p.workflow.file}#${def.id}`,
+          workflow: p,
+          def,
+          state: "waiting",
+          instances: [],
+          result: "skipped",
+          outputs: {},
+          failFast: true,
+          maxParallel: Number.POSITIVE_INFINITY,
+        });
+      }
+    }
+    const signal = this.options.signal;
+    const onAbort = () => this.cancelAll();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    if (signal?.aborted) this.cancelAll();
+
+    for (;;) {
+      const before = this.changes;
+      this.resolveReadyNodes();
+      this.startQueued();
+      if (this.nodes.every((n) => n.state === "done")) break;
+      if (this.running > 0) {
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+        });
+      } else if (this.changes === before) {
+        // Unreachable while the parser rejects cycles and unknown needs; never hang if it is reached.
+        throw new Error("scheduler stalled: jobs are waiting on jobs that can never finish");
+      }
+    }
+    signal?.removeEventListener("abort", onAbort);
+
+    const jobs = this.nodes.flatMap((n) => n.instances.map((i) => i.record));
+    const counted = jobs.filter((j) => !j.continueOnError);
+    const result = counted.some((j) => j.result === "failure")
+      ? "failure"
+      : jobs.some((j) => j.result === "cancelled" && !j.continueOnError)
+        ? "cancelled"
+        : "success";
+    return { result, jobs };
+  }
+
+  private notify() {
+    this.changes++;
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+
+  private cancelAll() {
+    this.cancelled = true;
+    for (const node of this.nodes) {
+      for (const inst of node.instances) inst.abort.abort();
+    }
+    this.notify();
+  }
+
+  private nodeFor(workflow: PlannedWorkflow, jobId: string): JobNode | undefined {
+    return this.nodes.find((n) => n.workflow === workflow && n.def.id === jobId);
+  }
+
+  /** Decides every waiting job whose `needs` are all done: skip it, or queue its instances. */
+  private resolveReadyNodes() {
+    let progressed = true;
+    while (progressed) {
+      progressed = false;
+      for (const node of this.nodes) {
+        if (node.state !== "waiting") continue;
+        const needs = node.def.needs.map((id) => this.nodeFor(node.workflow, id));
+        if (needs.some((n) => n && n.state !== "done")) continue;
+        progressed = true;
+        this.resolveNode(node, needs.filter((n): n is JobNode => n !== undefined));
+      }
+    }
+  }
+
+  private resolveNode(node: JobNode, needs: JobNode[]) {
+    const needsContext: JobSpec["contexts"]["needs"] = {};
+    for (const n of needs) needsContext[n.def.id] = { result: n.result, outputs: n.outputs };
+    const contexts: Contexts = {
+      github: this.env.github,
+      vars: this.env.vars,
+      inputs: node.workflow.inputs,
+      needs: needsContext,
+    };
+    const status = {
+      success: () => !this.cancelled && needs.every((n) => n.result === "success"),
+      failure: () => needs.some((n) => n.result === "failure"),
+      cancelled: () => this.cancelled,
+      always: () => true,
+    };
+    const condition = evaluateCondition(node.def.if, contexts, { status });
+    if (!condition.ok) return this.failNode(node, `The job's if expression is invalid: ${condition.error}`);
+    if (!condition.value) return this.skipNode(node);
+
+    let combinations: (MatrixCombination | null)[] = [null];
+    const strategy = node.def.strategy;
+    if (strategy) {
+      const matrix =
+        typeof strategy.matrix === "string" ? evaluateTemplate(strategy.matrix, contexts) : { ok: true as const, value: resolveDeep(strategy.matrix, contexts) };
+      if (!matrix.ok) return this.failNode(node, `strategy.matrix: ${matrix.error}`);
+      if (matrix.value !== null && matrix.value !== undefined) {
+        const expanded = expandMatrix(matrix.value);
+        if (!expanded.ok) return this.failNode(node, `strategy.matrix: ${expanded.error}`);
+        combinations = expanded.combinations;
+      }
+      const failFast = typeof strategy.failFast === "boolean" ? { ok: true as const, value: strategy.failFast } : evaluateTemplate(strategy.failFast, contexts);
+      node.failFast = failFast.ok ? isTruthy(failFast.value) && failFast.value !== "false" : true;
+      if (strategy.maxParallel !== null) {
+        const mp = evaluateTemplate(String(strategy.maxParallel), contexts);
+        const n = mp.ok ? Number(mp.value) : Number.NaN;
+        if (!Number.isInteger(n) || n < 1) return this.failNode(node, `strategy.max-parallel must be a positive integer, got '${String(strategy.maxParallel)}'`);
+        node.maxParallel = n;
+      }
+    }
+
+    node.state = "running";
+    this.changes++;
+    combinations.forEach((matrix, index) => {
+      const strategyContext = strategy
+        ? {
+            "fail-fast": node.failFast,
+            "job-index": index,
+            "job-total": combinations.length,
+            "max-parallel": Number.isFinite(node.maxParallel) ? node.maxParallel : combinations.length,
+          }
+        : null;
+      node.instances.push(this.makeInstance(node, matrix, strategyContext, index, combinations.length, contexts));
+    });
+  }
+
+  private makeInstance(
+    node: JobNode,
+    matrix: MatrixCombination | null,
+    strategy: Record<string, unknown> | null,
+    index: number,
+    total: number,
+    base: Contexts,
+  ): Instance {
+    const contexts = { ...base, matrix: matrix ?? {}, strategy: strategy ?? {} };
+    const def = node.def;
+    let name = def.id;
+    if (def.name !== null) {
+      const r = interpolate(def.name, contexts);
+      name = r.ok ? r.value : def.name;
+    }
+    if (matrix && !(def.name ?? "").includes("matrix.")) name = `${name} ${matrixSuffix(matrix)}`;
+    const runsOn = resolveDeep(def.runsOn, contexts);
+    const info: JobInfo = {
+      key: total > 1 ? `${node.key}#${index}` : node.key,
+      workflow: node.workflow.workflow.file,
+      jobId: def.id,
+      name,
+      matrix,
+      runsOn,
+    };
+    const coe = typeof def.continueOnError === "boolean" ? { ok: true as const, value: def.continueOnError } : evaluateTemplate(def.continueOnError, contexts);
+    return {
+      info,
+      node,
+      matrix,
+      strategy,
+      state: "queued",
+      abort: new AbortController(),
+      record: {
+        ...info,
+        result: "skipped",
+        reason: null,
+        continueOnError: coe.ok ? isTruthy(coe.value) && coe.value !== "false" : false,
+        outputs: {},
+        steps: [],
+        startedAt: null,
+        finishedAt: null,
+      },
+    };
+  }
+
+  private skipNode(node: JobNode) {
+    const info: JobInfo = { key: node.key, workflow: node.workflow.workflow.file, jobId: node.def.id, name: node.def.name ?? node.def.id, matrix: null, runsOn: node.def.runsOn };
+    const record: JobRecord = { ...info, result: "skipped", reason: null, continueOnError: false, outputs: {}, steps: [], startedAt: null, finishedAt: null };
+    node.instances.push({ info, node, matrix: null, strategy: null, state: "done", abort: new AbortController(), record });
+    node.state = "done";
+    node.result = "skipped";
+    this.changes++;
+    this.emit({ type: "job.finished", job: record });
+  }
+
+  /** A job that could not even be planned (bad matrix, bad `if`) fails with the reason in its log. */
+  private failNode(node: JobNode, message: string) {
+    this.skipNode(node);
+    const inst = node.instances[0]!;
+    inst.record.result = "failure";
+    inst.record.reason = "pipeline";
+    node.result = "failure";
+    this.emit({ type: "job.log", job: inst.info, line: `##[error]${node.workflow.workflow.file}: jobs.${node.def.id}: ${message}` });
+  }
+
+  private startQueued() {
+    for (const node of this.nodes) {
+      if (node.state !== "running") continue;
+      for (const inst of node.instances) {
+        if (this.running >= this.concurrency) return;
+        if (inst.state !== "queued") continue;
+        const active = node.instances.filter((i) => i.state === "running").length;
+        if (active >= node.maxParallel) break;
+        if (this.cancelled || inst.abort.signal.aborted) {
+          this.finishInstance(inst, { result: "cancelled", reason: null, outputs: {}, steps: [] });
+          continue;
+        }
+        this.startInstance(inst);
+      }
+    }
+  }
+
+  private startInstance(inst: Instance) {
+    inst.state = "running";
+    this.running++;
+    inst.record.startedAt = Date.now();
+    this.emit({ type: "job.started", job: inst.info });
+    const def = inst.node.def;
+    const contexts = { github: this.env.github, vars: this.env.vars, inputs: inst.node.workflow.inputs, matrix: inst.matrix ?? {} };
+    const timeout = evaluateTemplate(String(def.timeoutMinutes), contexts);
+    const minutes = timeout.ok ? Number(timeout.value) : Number.NaN;
+    const timeoutMs = (Number.isFinite(minutes) && minutes > 0 ? minutes : 360) * 60_000;
+
+    runJob(this.executor, {
+      jobKey: safeKey(`${inst.info.workflow}-${inst.info.key.split("#").slice(1).join("-")}-${process.pid}-${Date.now()}`),
+      timeoutMs,
+      signal: inst.abort.signal,
+      spec: (paths, inContainer) => this.buildSpec(inst, paths, inContainer),
+      onEvent: (event) => this.emit({ type: "job.event", job: inst.info, event }),
+      onSystemLog: (line) => this.emit({ type: "job.log", job: inst.info, line }),
+      onDiagnostic: (line) => this.emit({ type: "diagnostic", job: inst.info, line }),
+    }).then(
+      (outcome) => {
+        this.running--;
+        this.finishInstance(inst, outcome);
+      },
+      (err: Error) => {
+        this.running--;
+        this.emit({ type: "job.log", job: inst.info, line: `##[error]internal error: ${err.message}` });
+        this.finishInstance(inst, { result: "failure", reason: "internal", outputs: {}, steps: [] });
+      },
+    );
+  }
+
+  private finishInstance(inst: Instance, outcome: JobOutcome) {
+    inst.state = "done";
+    Object.assign(inst.record, outcome, { finishedAt: Date.now() });
+    const node = inst.node;
+    this.emit({ type: "job.finished", job: inst.record });
+
+    // fail-fast: a failing matrix job cancels its running and queued siblings.
+    if (outcome.result === "failure" && !inst.record.continueOnError && node.failFast && node.instances.length > 1) {
+      for (const sibling of node.instances) if (sibling !== inst && sibling.state !== "done") sibling.abort.abort();
+    }
+    if (node.instances.every((i) => i.state === "done")) {
+      node.state = "done";
+      const results = node.instances.map((i) => i.record.result);
+      node.result = results.includes("failure") ? "failure" : results.includes("cancelled") ? "cancelled" : results.every((r) => r === "skipped") ? "skipped" : "success";
+      for (const i of node.instances) Object.assign(node.outputs, i.record.outputs);
+    }
+    this.notify();
+  }
+
+  private buildSpec(inst: Instance, paths: JobSpec["paths"], inContainer: boolean): JobSpec {
+    const node = inst.node;
+    const wf = node.workflow.workflow;
+    const needs: JobSpec["contexts"]["needs"] = {};
+    for (const id of node.def.needs) {
+      const n = this.nodeFor(node.workflow, id);
+      if (n) needs[id] = { result: n.result, outputs: n.outputs };
+    }
+    const github = { ...this.env.github, job: node.def.id, workflow: wf.name, workspace: paths.workspace };
+    return {
+      version: 1,
+      jobId: node.def.id,
+      name: inst.info.name,
+      paths,
+      contexts: {
+        github,
+        vars: this.env.vars,
+        secrets: this.env.secrets,
+        matrix: inst.matrix,
+        strategy: inst.strategy,
+        needs,
+        inputs: node.workflow.inputs,
+        runner: { ...this.env.runner, temp: paths.temp, tool_cache: paths.toolCache, debug: this.env.debug ? "1" : "" },
+      },
+      env: { workflow: wf.env, job: node.def.env },
+      defaults: { ...wf.defaults, ...node.def.defaults },
+      steps: node.def.steps,
+      outputs: node.def.outputs,
+      inContainer,
+      checkout: this.env.checkout,
+      actionsUrl: this.env.actionsUrl,
+      mask: [],
+      debug: this.env.debug,
+    };
+  }
+}
+
+/** The requested jobs and everything they transitively need. */
+function withNeeds(workflow: Workflow, ids: string[]): Set<string> {
+  const wanted = new Set<string>();
+  const visit = (id: string) => {
+    if (wanted.has(id)) return;
+    wanted.add(id);
+    for (const need of workflow.jobs.find((j) => j.id === id)?.needs ?? []) visit(need);
+  };
+  ids.forEach(visit);
+  return wanted;
+}
+
+/** Evaluates `${{ }}` inside a YAML value (e.g. a matrix mapping with an expression list). */
+function resolveDeep(value: unknown, contexts: Contexts): unknown {
+  if (typeof value === "string") {
+    if (!value.includes("${{")) return value;
+    const r = evaluateTemplate(value, contexts);
+    return r.ok ? r.value : value;
+  }
+  if (Array.isArray(value)) return value.map((v) => resolveDeep(v, contexts));
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveDeep(v, contexts)]));
+  }
+  return value;
+}
+
+function safeKey(s: string): string {
+  return s.replace(/[^A-Za-z0-9._-]+/g, "_").slice(-120);
+}

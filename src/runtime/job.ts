@@ -1,0 +1,114 @@
+import { execFileSync } from "node:child_process";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Result } from "../core/events.ts";
+import type { JobSpec } from "../core/job-spec.ts";
+import { evalOptions, stepContexts } from "./contexts.ts";
+import { githubEnv } from "./github-env.ts";
+import type { EventWriter } from "./output.ts";
+import { CANCEL_GRACE_MS } from "./run-step.ts";
+import type { JobState, StepScope } from "./state.ts";
+import { evaluateTemplates, runSteps } from "./steps.ts";
+
+export interface JobHandle {
+  done: Promise<Result>;
+  /** Cancels the job: the running step's process group is terminated; `always()` steps still run. */
+  cancel(): void;
+}
+
+/** Runs one job: env, steps, outputs; emits every event from job.started to job.finished. */
+export function runJob(spec: JobSpec, out: EventWriter, processEnv: NodeJS.ProcessEnv): JobHandle {
+  for (const value of Object.values(spec.contexts.secrets)) out.masker.add(value);
+  for (const value of spec.mask) out.masker.add(value);
+
+  const state: JobState = {
+    spec,
+    out,
+    env: {},
+    path: [],
+    baseEnv: {},
+    status: "success",
+    cancelled: false,
+    current: null,
+    fileCounter: 0,
+    bashAvailable: hasBash(processEnv),
+  };
+  return {
+    done: execute(state, processEnv),
+    cancel() {
+      if (state.cancelled) return;
+      state.cancelled = true;
+      state.current?.terminate(CANCEL_GRACE_MS);
+    },
+  };
+}
+
+async function execute(state: JobState, processEnv: NodeJS.ProcessEnv): Promise<Result> {
+  const { spec, out } = state;
+  out.emit({ type: "job.started", at: new Date().toISOString(), job: spec.jobId });
+  await Promise.all(
+    [spec.paths.workspace, spec.paths.temp, spec.paths.toolCache, spec.paths.files].map((d) =>
+      mkdir(d, { recursive: true }),
+    ),
+  );
+  const eventPath = join(spec.paths.files, "event.json");
+  await writeFile(eventPath, JSON.stringify(spec.contexts.github.event ?? {}, null, 2));
+  state.baseEnv = { ...processEnv, ...githubEnv(spec, eventPath) };
+
+  const scope: StepScope = { steps: {}, inputs: spec.contexts.inputs, logIndex: null, actionPath: null };
+  const opts = evalOptions(state);
+  // Workflow env may read github/vars/secrets/inputs; job env also sees the workflow's env.
+  const workflowEnv = evaluateTemplates(spec.env.workflow, stepContexts(state, scope, {}), opts);
+  const jobEnv = workflowEnv.ok
+    ? evaluateTemplates(spec.env.job, stepContexts(state, scope, workflowEnv.value), opts)
+    : workflowEnv;
+  if (!workflowEnv.ok || !jobEnv.ok) {
+    const error = !workflowEnv.ok ? workflowEnv.error : !jobEnv.ok ? jobEnv.error : "";
+    out.log(null, [`##[error]Invalid env: ${error}`]);
+    return finish(state, "failure");
+  }
+  state.env = { ...workflowEnv.value, ...jobEnv.value };
+
+  await runSteps(state, scope, spec.steps);
+
+  if (state.cancelled) return finish(state, "cancelled");
+  const result: Result = state.status === "failure" ? "failure" : "success";
+  if (result === "success") emitOutputs(state, scope);
+  return finish(state, result);
+}
+
+/** Job outputs are evaluated after the last step; one holding a secret is withheld. */
+function emitOutputs(state: JobState, scope: StepScope) {
+  const templates = state.spec.outputs;
+  if (Object.keys(templates).length === 0) return;
+  const outputs: Record<string, string> = {};
+  const contexts = stepContexts(state, scope);
+  for (const [name, template] of Object.entries(templates)) {
+    const r = evaluateTemplates({ [name]: template }, contexts, evalOptions(state));
+    if (!r.ok) {
+      state.out.log(null, [`##[warning]Job output '${name}' could not be evaluated: ${r.error}`]);
+      continue;
+    }
+    const value = r.value[name]!;
+    if (state.out.masker.mask(value) !== value) {
+      state.out.log(null, [`##[warning]Skip output '${name}' since it may contain secret.`]);
+      continue;
+    }
+    outputs[name] = value;
+  }
+  state.out.emit({ type: "job.outputs", at: new Date().toISOString(), outputs });
+}
+
+function finish(state: JobState, result: Result): Result {
+  state.out.emit({ type: "job.finished", at: new Date().toISOString(), result });
+  return result;
+}
+
+function hasBash(env: NodeJS.ProcessEnv): boolean {
+  try {
+    execFileSync("bash", ["-c", ":"], { env, stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}

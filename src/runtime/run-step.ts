@@ -1,0 +1,203 @@
+import { readFile, writeFile } from "node:fs/promises";
+import { isAbsolute, join, resolve } from "node:path";
+import { interpolate } from "../core/expressions/index.ts";
+import type { RunStepSpec } from "../core/job-spec.ts";
+import { evalOptions, stepContexts } from "./contexts.ts";
+import { parseEnvFile, parsePathFile } from "./env-files.ts";
+import { startProcess } from "./process.ts";
+import { resolveShell, shellExtension } from "./shell.ts";
+import type { StepContext, StepRun } from "./steps.ts";
+import { CommandProcessor } from "./workflow-commands.ts";
+
+/** How long a cancelled step's process group gets between SIGTERM and SIGKILL. */
+export const CANCEL_GRACE_MS = 5_000;
+const SUMMARY_LIMIT = 1024 * 1024;
+
+/** `run:` — the script is written to a file and run by the step's shell. */
+export async function runScriptStep(ctx: StepContext, step: RunStepSpec): Promise<StepRun> {
+  const { state, scope } = ctx;
+  const contexts = stepContexts(state, scope, ctx.env);
+  const opts = evalOptions(state);
+  const script = interpolate(step.run, contexts, opts);
+  if (!script.ok) return fail(ctx, `run: ${script.error}`);
+
+  const shellTemplate = step.shell ?? state.spec.defaults.shell;
+  const dirTemplate = step.workingDirectory ?? state.spec.defaults.workingDirectory;
+  const shellName = shellTemplate === undefined ? undefined : interpolate(shellTemplate, contexts, opts);
+  if (shellName && !shellName.ok) return fail(ctx, `shell: ${shellName.error}`);
+  const dir = dirTemplate === undefined ? undefined : interpolate(dirTemplate, contexts, opts);
+  if (dir && !dir.ok) return fail(ctx, `working-directory: ${dir.error}`);
+
+  const shell = shellName?.value;
+  const n = ++state.fileCounter;
+  const scriptPath = join(state.spec.paths.files, `step-${n}${shellExtension(shell)}`);
+  const invocation = resolveShell(shell, scriptPath, {
+    inContainer: state.spec.inContainer,
+    bashAvailable: state.bashAvailable,
+  });
+  if ("error" in invocation) return fail(ctx, invocation.error);
+  await writeFile(scriptPath, script.value);
+
+  const workspace = state.spec.paths.workspace;
+  const cwd = dir === undefined ? workspace : isAbsolute(dir.value) ? dir.value : resolve(workspace, dir.value);
+  return runCommand(ctx, { program: invocation.program, args: invocation.args, cwd, extraEnv: {} });
+}
+
+export interface CommandSpec {
+  program: string;
+  args: string[];
+  cwd: string;
+  extraEnv: Record<string, string>;
+}
+
+/**
+ * Runs one step process with the Actions step protocol around it: fresh env files,
+ * workflow commands on stdout/stderr, masking, timeout and cancellation, and the
+ * env files applied after it ends. Shared by `run:` steps and node actions.
+ */
+export async function runCommand(ctx: StepContext, cmd: CommandSpec): Promise<StepRun> {
+  const { state, logIndex } = ctx;
+  const n = ++state.fileCounter;
+  const files = {
+    GITHUB_ENV: join(state.spec.paths.files, `env-${n}`),
+    GITHUB_OUTPUT: join(state.spec.paths.files, `output-${n}`),
+    GITHUB_PATH: join(state.spec.paths.files, `path-${n}`),
+    GITHUB_STEP_SUMMARY: join(state.spec.paths.files, `summary-${n}`),
+    GITHUB_STATE: join(state.spec.paths.files, `state-${n}`),
+  };
+  await Promise.all(Object.values(files).map((f) => writeFile(f, "")));
+
+  const outputs: Record<string, string> = {};
+  const processor = new CommandProcessor({
+    debug: state.spec.debug,
+    allowUnsecureCommands: ctx.env.ACTIONS_ALLOW_UNSECURE_COMMANDS === "true",
+    effects: {
+      mask: (value) => state.out.masker.add(value),
+      annotation: (a) => state.out.annotation(logIndex, a),
+      output: (name, value) => {
+        outputs[name] = value;
+      },
+      state: () => {},
+      env: (name, value) => {
+        state.env[name] = value;
+      },
+      path: (d) => {
+        state.path.unshift(d);
+      },
+    },
+  });
+
+  const basePath = state.baseEnv.PATH ?? "";
+  const env: NodeJS.ProcessEnv = {
+    ...state.baseEnv,
+    ...ctx.env,
+    ...cmd.extraEnv,
+    ...files,
+    PATH: state.path.length > 0 ? `${state.path.join(":")}:${basePath}` : basePath,
+  };
+
+  const proc = startProcess({
+    program: cmd.program,
+    args: cmd.args,
+    cwd: cmd.cwd,
+    env,
+    onLines(lines) {
+      const shown: string[] = [];
+      for (const line of lines) shown.push(...processor.processLine(line));
+      state.out.log(logIndex, shown);
+    },
+  });
+  state.current = proc;
+  let timedOut = false;
+  const timer =
+    ctx.timeoutMs === null
+      ? undefined
+      : setTimeout(() => {
+          timedOut = true;
+          proc.terminate(CANCEL_GRACE_MS);
+        }, ctx.timeoutMs);
+  // Cancellation may have arrived between steps.
+  if (state.cancelled) proc.terminate(CANCEL_GRACE_MS);
+  const exit = await proc.done;
+  if (timer) clearTimeout(timer);
+  state.current = null;
+
+  if (exit.kind === "spawn-error") {
+    const hint = exit.message.includes("ENOENT") ? ` (is '${cmd.cwd}' an existing directory and '${cmd.program}' installed?)` : "";
+    return fail(ctx, `Failed to start '${cmd.program}': ${exit.message}${hint}`);
+  }
+  if (timedOut) {
+    state.out.log(logIndex, [`##[error]The step has timed out after ${ctx.timeoutMs! / 60_000} minutes.`]);
+    return { outcome: "cancelled", outputs };
+  }
+  if (state.cancelled) {
+    state.out.log(logIndex, ["##[error]The operation was canceled."]);
+    return { outcome: "cancelled", outputs };
+  }
+
+  const applied = await applyEnvFiles(ctx, files, outputs);
+  if (exit.kind === "signalled") return fail(ctx, `Process was killed by signal ${exit.signal}.`, outputs);
+  if (exit.code !== 0) return fail(ctx, `Process completed with exit code ${exit.code}.`, outputs);
+  return { outcome: applied ? "success" : "failure", outputs };
+}
+
+/** Applies GITHUB_ENV/OUTPUT/PATH/STEP_SUMMARY; false when one of them was malformed. */
+async function applyEnvFiles(
+  ctx: StepContext,
+  files: Record<"GITHUB_ENV" | "GITHUB_OUTPUT" | "GITHUB_PATH" | "GITHUB_STEP_SUMMARY", string>,
+  outputs: Record<string, string>,
+): Promise<boolean> {
+  const { state, logIndex } = ctx;
+  const [envText, outputText, pathText, summary] = await Promise.all(
+    [files.GITHUB_ENV, files.GITHUB_OUTPUT, files.GITHUB_PATH, files.GITHUB_STEP_SUMMARY].map(readOptional),
+  );
+  let ok = true;
+  if (envText) {
+    const parsed = parseEnvFile(envText);
+    if (!parsed.ok) {
+      state.out.log(logIndex, [`##[error]Unable to process file command 'env' successfully.`, `##[error]${parsed.error}`]);
+      ok = false;
+    } else {
+      for (const [name, value] of parsed.entries) {
+        if (name.toUpperCase() === "NODE_OPTIONS") {
+          state.out.log(logIndex, ["##[warning]Can't store NODE_OPTIONS output parameter using '$GITHUB_ENV' command."]);
+          continue;
+        }
+        state.env[name] = value;
+      }
+    }
+  }
+  if (outputText) {
+    const parsed = parseEnvFile(outputText);
+    if (!parsed.ok) {
+      state.out.log(logIndex, [`##[error]Unable to process file command 'output' successfully.`, `##[error]${parsed.error}`]);
+      ok = false;
+    } else {
+      for (const [name, value] of parsed.entries) outputs[name] = value;
+    }
+  }
+  if (pathText) {
+    for (const dir of parsePathFile(pathText)) state.path.unshift(dir);
+  }
+  if (summary && summary.trim() !== "") {
+    if (Buffer.byteLength(summary) > SUMMARY_LIMIT) {
+      state.out.log(logIndex, [`##[error]The step summary is larger than the 1 MiB limit and was dropped.`]);
+    } else {
+      state.out.emit({ type: "step.summary", at: new Date().toISOString(), index: logIndex, markdown: state.out.masker.mask(summary) });
+    }
+  }
+  return ok;
+}
+
+async function readOptional(path: string): Promise<string> {
+  try {
+    return await readFile(path, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+export function fail(ctx: StepContext, message: string, outputs: Record<string, string> = {}): StepRun {
+  ctx.state.out.log(ctx.logIndex, [`##[error]${message}`]);
+  return { outcome: "failure", outputs };
+}

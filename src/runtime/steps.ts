@@ -1,0 +1,174 @@
+import type { Result } from "../core/events.ts";
+import {
+  evaluateCondition,
+  evaluateTemplate,
+  interpolate,
+  isTruthy,
+} from "../core/expressions/index.ts";
+import type { StepSpec, Templates } from "../core/job-spec.ts";
+import { evalOptions, stepContexts } from "./contexts.ts";
+import { runScriptStep } from "./run-step.ts";
+import type { JobState, StepRecord, StepScope } from "./state.ts";
+import { runUsesStep } from "./uses-step.ts";
+
+/** What running one step produced, before `continue-on-error` turns it into a conclusion. */
+export interface StepRun {
+  outcome: Exclude<Result, "skipped">;
+  outputs: Record<string, string>;
+}
+
+/** Everything a step's body needs after its expressions are evaluated. */
+export interface StepContext {
+  state: JobState;
+  scope: StepScope;
+  /** Index whose log the step writes to. */
+  logIndex: number;
+  /** The step's own env merged over the `env` context. */
+  env: Record<string, string>;
+  /** Timeout for this step, in ms (null: none beyond the job's). */
+  timeoutMs: number | null;
+}
+
+/**
+ * Runs a list of steps in order. A job's steps each get their own index and events;
+ * a composite action's steps log into their parent step (`scope.logIndex`).
+ */
+export async function runSteps(state: JobState, scope: StepScope, steps: StepSpec[]): Promise<void> {
+  for (const [i, step] of steps.entries()) {
+    await runOneStep(state, scope, step, scope.logIndex ?? i);
+  }
+}
+
+async function runOneStep(state: JobState, scope: StepScope, step: StepSpec, index: number) {
+  const nested = scope.logIndex !== null;
+  const opts = evalOptions(state);
+  const ctx = () => stepContexts(state, scope);
+  const name = state.out.masker.mask(displayName(step, ctx, opts));
+  if (!nested) state.out.emit({ type: "step.started", at: now(), index, id: step.id, name });
+  else state.out.log(index, [`##[group]${name}`]);
+
+  const finish = (record: StepRecord) => {
+    if (step.id !== null) scope.steps[step.id] = record;
+    if (record.conclusion === "failure") state.status = "failure";
+    if (nested) state.out.log(index, ["##[endgroup]"]);
+    else {
+      state.out.emit({
+        type: "step.finished",
+        at: now(),
+        index,
+        outcome: record.outcome,
+        conclusion: record.conclusion,
+        outputs: maskValues(state, record.outputs),
+      });
+    }
+  };
+
+  const condition = evaluateCondition(step.if, ctx(), opts);
+  if (!condition.ok) {
+    state.out.log(index, [`##[error]The step's if expression is invalid: ${condition.error}`]);
+    return finish({ outcome: "failure", conclusion: "failure", outputs: {} });
+  }
+  if (condition.value !== true) {
+    return finish({ outcome: "skipped", conclusion: "skipped", outputs: {} });
+  }
+
+  const prepared = prepareStep(state, scope, step, index);
+  if (!prepared.ok) {
+    state.out.log(index, [`##[error]${prepared.error}`]);
+    return finish({ outcome: "failure", conclusion: "failure", outputs: {} });
+  }
+  const { context, continueOnError } = prepared;
+  let run: StepRun;
+  try {
+    run =
+      step.kind === "run"
+        ? await runScriptStep(context, step)
+        : await runUsesStep(context, step);
+  } catch (err) {
+    state.out.log(index, [`##[error]${(err as Error).message}`]);
+    run = { outcome: "failure", outputs: {} };
+  }
+  const conclusion = run.outcome === "failure" && continueOnError ? "success" : run.outcome;
+  finish({ outcome: run.outcome, conclusion, outputs: run.outputs });
+}
+
+type Prepared =
+  | { ok: true; context: StepContext; continueOnError: boolean }
+  | { ok: false; error: string };
+
+function prepareStep(state: JobState, scope: StepScope, step: StepSpec, index: number): Prepared {
+  const opts = evalOptions(state);
+  const stepEnv = evaluateTemplates(step.env, stepContexts(state, scope), opts);
+  if (!stepEnv.ok) return stepEnv;
+  const env = { ...state.env, ...stepEnv.value };
+  const contexts = stepContexts(state, scope, env);
+
+  const coe = evaluateFlag(step.continueOnError, contexts, opts);
+  if (!coe.ok) return { ok: false, error: `continue-on-error: ${coe.error}` };
+
+  let timeoutMs: number | null = null;
+  if (step.timeoutMinutes !== null) {
+    const t = evaluateTemplate(String(step.timeoutMinutes), contexts, opts);
+    if (!t.ok) return { ok: false, error: `timeout-minutes: ${t.error}` };
+    const minutes = Number(t.value);
+    if (!Number.isFinite(minutes) || minutes <= 0) {
+      return { ok: false, error: `timeout-minutes must be a positive number, got '${String(t.value)}'` };
+    }
+    timeoutMs = minutes * 60_000;
+  }
+  return { ok: true, context: { state, scope, logIndex: index, env, timeoutMs }, continueOnError: coe.value };
+}
+
+export function evaluateTemplates(
+  templates: Templates,
+  contexts: ReturnType<typeof stepContexts>,
+  opts: ReturnType<typeof evalOptions>,
+): { ok: true; value: Record<string, string> } | { ok: false; error: string } {
+  const value: Record<string, string> = {};
+  for (const [key, template] of Object.entries(templates)) {
+    const r = interpolate(template, contexts, opts);
+    if (!r.ok) return { ok: false, error: `${key}: ${r.error}` };
+    value[key] = r.value;
+  }
+  return { ok: true, value };
+}
+
+function evaluateFlag(
+  flag: boolean | string,
+  contexts: ReturnType<typeof stepContexts>,
+  opts: ReturnType<typeof evalOptions>,
+): { ok: true; value: boolean } | { ok: false; error: string } {
+  if (typeof flag === "boolean") return { ok: true, value: flag };
+  const r = evaluateTemplate(flag, contexts, opts);
+  if (!r.ok) return r;
+  return { ok: true, value: typeof r.value === "string" ? r.value === "true" : isTruthy(r.value) };
+}
+
+function displayName(
+  step: StepSpec,
+  contexts: () => ReturnType<typeof stepContexts>,
+  opts: ReturnType<typeof evalOptions>,
+): string {
+  if (step.name !== null) {
+    const r = interpolate(step.name, contexts(), opts);
+    return r.ok ? r.value : step.name;
+  }
+  return defaultStepName(step);
+}
+
+/** Unnamed steps are shown by their `run` text (first line) or `uses` reference. */
+export function defaultStepName(step: StepSpec): string {
+  if (step.kind === "uses") return step.uses;
+  const firstLine = step.run.trim().split("\n")[0] ?? "";
+  return firstLine;
+}
+
+function maskValues(state: JobState, values: Record<string, string>): Record<string, string> {
+  const masked: Record<string, string> = {};
+  for (const [k, v] of Object.entries(values)) masked[k] = state.out.masker.mask(v);
+  return masked;
+}
+
+function now(): string {
+  return new Date().toISOString();
+}

@@ -1,0 +1,188 @@
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, rename, rm } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { parse as parseYaml } from "yaml";
+import { interpolate } from "../core/expressions/index.ts";
+import type { StepSpec, UsesStepSpec } from "../core/job-spec.ts";
+import { checkout } from "./checkout.ts";
+import { evalOptions, stepContexts } from "./contexts.ts";
+import { fail, runCommand } from "./run-step.ts";
+import { jobStatus, type StepRecord } from "./state.ts";
+import { evaluateTemplates, runSteps, type StepContext, type StepRun } from "./steps.ts";
+
+const exec = promisify(execFile);
+
+/** `uses:` — the native checkout, local actions, and remote actions when a source is configured. */
+export async function runUsesStep(ctx: StepContext, step: UsesStepSpec): Promise<StepRun> {
+  const contexts = stepContexts(ctx.state, ctx.scope, ctx.env);
+  const withValues = evaluateTemplates(step.with, contexts, evalOptions(ctx.state));
+  if (!withValues.ok) return fail(ctx, `with.${withValues.error}`);
+  const uses = step.uses.trim();
+
+  if (/^actions\/checkout@/i.test(uses)) return checkout(ctx, withValues.value);
+  if (uses.startsWith("docker://")) {
+    return fail(ctx, `'${uses}': docker:// steps need a container executor (run with --executor docker)`);
+  }
+  if (uses.startsWith("./") || uses === ".") {
+    const dir = resolve(ctx.state.spec.paths.workspace, uses);
+    return runAction(ctx, uses, dir, withValues.value);
+  }
+  const fetched = await fetchRemoteAction(ctx, uses);
+  if (!fetched.ok) return fail(ctx, fetched.error);
+  return runAction(ctx, uses, fetched.dir, withValues.value);
+}
+
+interface ActionManifest {
+  name?: string;
+  inputs?: Record<string, { default?: unknown; required?: boolean }>;
+  outputs?: Record<string, { value?: string }>;
+  runs?: { using?: string; main?: string; steps?: unknown[]; image?: string };
+}
+
+async function runAction(
+  ctx: StepContext,
+  uses: string,
+  dir: string,
+  withValues: Record<string, string>,
+): Promise<StepRun> {
+  const manifestPath = ["action.yml", "action.yaml"].map((f) => join(dir, f)).find((f) => existsSync(f));
+  if (!manifestPath) return fail(ctx, `Can't find 'action.yml' or 'action.yaml' for action '${uses}' (looked in ${dir})`);
+  let manifest: ActionManifest;
+  try {
+    manifest = (parseYaml(await readFile(manifestPath, "utf8")) ?? {}) as ActionManifest;
+  } catch (err) {
+    return fail(ctx, `Action '${uses}': ${manifestPath} is not valid YAML: ${(err as Error).message}`);
+  }
+
+  // Inputs: declared defaults (which may use expressions), overridden by `with`.
+  const inputs: Record<string, string> = {};
+  const contexts = stepContexts(ctx.state, ctx.scope, ctx.env);
+  for (const [name, def] of Object.entries(manifest.inputs ?? {})) {
+    if (def?.default === undefined) continue;
+    const r = interpolate(String(def.default), contexts, evalOptions(ctx.state));
+    inputs[name.toLowerCase()] = r.ok ? r.value : String(def.default);
+  }
+  for (const [name, value] of Object.entries(withValues)) inputs[name.toLowerCase()] = value;
+  for (const [name, def] of Object.entries(manifest.inputs ?? {})) {
+    if (def?.required && inputs[name.toLowerCase()] === undefined) {
+      ctx.state.out.log(ctx.logIndex, [`##[warning]Input required and not supplied: ${name}`]);
+    }
+  }
+
+  const using = String(manifest.runs?.using ?? "");
+  if (using === "composite") return runComposite(ctx, uses, dir, manifest, inputs);
+  if (/^node\d+$/.test(using)) {
+    if (!manifest.runs?.main) return fail(ctx, `Action '${uses}' (${using}) has no runs.main`);
+    const env: Record<string, string> = { GITHUB_ACTION_PATH: dir };
+    for (const [name, value] of Object.entries(inputs)) {
+      env[`INPUT_${name.replace(/ /g, "_").toUpperCase()}`] = value;
+    }
+    return runCommand(ctx, {
+      program: process.execPath,
+      args: [join(dir, manifest.runs.main)],
+      cwd: ctx.state.spec.paths.workspace,
+      extraEnv: env,
+    });
+  }
+  if (using === "docker") {
+    return fail(ctx, `Action '${uses}' is a Docker action; it needs a container executor (run with --executor docker)`);
+  }
+  return fail(ctx, `Action '${uses}' uses '${using}', which is not supported (composite, node* and docker are)`);
+}
+
+async function runComposite(
+  ctx: StepContext,
+  uses: string,
+  dir: string,
+  manifest: ActionManifest,
+  inputs: Record<string, string>,
+): Promise<StepRun> {
+  const { state } = ctx;
+  const steps = (manifest.runs?.steps ?? []).map((s, i) => compositeStep(s as Record<string, unknown>, i));
+  const bad = steps.find((s) => typeof s === "string");
+  if (bad !== undefined) return fail(ctx, `Action '${uses}': ${bad}`);
+
+  const scope = { steps: {} as Record<string, StepRecord>, inputs, logIndex: ctx.logIndex, actionPath: dir };
+  // A composite has its own success state: a failing inner step fails this step only.
+  const outerStatus = state.status;
+  state.status = "success";
+  await runSteps(state, scope, steps as StepSpec[]);
+  const failed = jobStatus(state) === "failure";
+  state.status = outerStatus;
+
+  const outputs: Record<string, string> = {};
+  const contexts = stepContexts(state, scope, ctx.env);
+  for (const [name, def] of Object.entries(manifest.outputs ?? {})) {
+    const r = interpolate(String(def?.value ?? ""), contexts, evalOptions(state));
+    outputs[name] = r.ok ? r.value : "";
+  }
+  if (state.cancelled) return { outcome: "cancelled", outputs };
+  return { outcome: failed ? "failure" : "success", outputs };
+}
+
+/** A composite's step, or a message saying what is wrong with it. */
+function compositeStep(raw: Record<string, unknown>, i: number): StepSpec | string {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries((raw.env as Record<string, unknown>) ?? {})) env[k] = String(v);
+  const common = {
+    id: raw.id === undefined ? null : String(raw.id),
+    name: raw.name === undefined ? null : String(raw.name),
+    if: raw.if === undefined ? null : String(raw.if),
+    env,
+    continueOnError: typeof raw["continue-on-error"] === "boolean" ? raw["continue-on-error"] : false,
+    timeoutMinutes: null,
+  };
+  if (typeof raw.uses === "string") {
+    const withValues: Record<string, string> = {};
+    for (const [k, v] of Object.entries((raw.with as Record<string, unknown>) ?? {})) withValues[k] = String(v);
+    return { ...common, kind: "uses", uses: raw.uses, with: withValues };
+  }
+  if (typeof raw.run !== "string") return `runs.steps[${i}] needs 'run' or 'uses'`;
+  if (typeof raw.shell !== "string") return `runs.steps[${i}]: 'shell' is required for run steps in composite actions`;
+  const step: StepSpec = { ...common, kind: "run", run: raw.run, shell: raw.shell };
+  if (raw["working-directory"] !== undefined) step.workingDirectory = String(raw["working-directory"]);
+  return step;
+}
+
+type Fetched = { ok: true; dir: string } | { ok: false; error: string };
+
+/**
+ * Remote actions (`owner/repo[/path]@ref`) are cloned from the configured actions
+ * URL and cached per ref in the tool cache. Without a URL, the step fails naming the
+ * action: a skipped step that should have run is worse than a clear failure.
+ */
+async function fetchRemoteAction(ctx: StepContext, uses: string): Promise<Fetched> {
+  const m = /^([\w.-]+)\/([\w.-]+)((?:\/[\w.-]+)*)@(.+)$/.exec(uses);
+  if (!m) return { ok: false, error: `Can't parse action reference '${uses}' (expected owner/repo[/path]@ref or ./path)` };
+  const [, owner, repo, subpath, ref] = m as unknown as [string, string, string, string, string];
+  const base = ctx.state.spec.actionsUrl;
+  if (!base) {
+    return {
+      ok: false,
+      error: `Can't fetch action '${uses}': no actions source is configured (set --actions-url or EQUINOX_ACTIONS_URL to a git server hosting ${owner}/${repo})`,
+    };
+  }
+  const cache = join(ctx.state.spec.paths.toolCache, "_actions", owner, repo, ref.replace(/[^\w.-]/g, "_"));
+  if (!existsSync(join(cache, ".complete"))) {
+    const url = `${base.replace(/\/+$/, "")}/${owner}/${repo}`;
+    const tmp = `${cache}.tmp-${process.pid}`;
+    try {
+      await rm(tmp, { recursive: true, force: true });
+      await mkdir(tmp, { recursive: true });
+      await exec("git", ["init", "-q", tmp]);
+      await exec("git", ["-C", tmp, "fetch", "-q", "--depth=1", url, ref]);
+      await exec("git", ["-C", tmp, "checkout", "-q", "FETCH_HEAD"]);
+      await exec("git", ["-C", tmp, "config", "core.hooksPath", "/dev/null"]);
+      await rm(cache, { recursive: true, force: true });
+      await rename(tmp, cache);
+      await mkdir(join(cache, ".complete"));
+    } catch (err) {
+      await rm(tmp, { recursive: true, force: true });
+      const detail = ((err as { stderr?: string }).stderr ?? (err as Error).message).trim();
+      return { ok: false, error: `Can't fetch action '${uses}' from ${url}: ${detail}` };
+    }
+  }
+  return { ok: true, dir: join(cache, subpath) };
+}
