@@ -25,7 +25,8 @@ async function* walk(dir) {
   }
 }
 
-const IMPORT = /(?:^|\n)\s*(import|export)\s+(type\s+)?[^;]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
+const IMPORT =
+  /(?:^|\n)\s*(import|export)\s+(type\s+)?[^;]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
 
 for await (const file of walk(src)) {
   if (file.endsWith(".test.ts")) continue;
@@ -41,7 +42,9 @@ for await (const file of walk(src)) {
     if (!spec.startsWith(".")) continue;
     const target = relative(src, resolve(dirname(file), spec)).split("/")[0];
     if (!allowed.includes(target)) {
-      problems.push(`${relative(".", file)}: src/${layer} may not import src/${target} ("${spec}")`);
+      problems.push(
+        `${relative(".", file)}: src/${layer} may not import src/${target} ("${spec}")`,
+      );
     }
   }
 }
@@ -51,7 +54,9 @@ try {
   for (const input of Object.keys(meta.inputs)) {
     if (input.startsWith("node_modules/")) continue;
     if (!input.startsWith("src/core/") && !input.startsWith("src/runtime/")) {
-      problems.push(`dist/runtime.mjs bundles ${input}: the runtime may hold only src/core and src/runtime`);
+      problems.push(
+        `dist/runtime.mjs bundles ${input}: the runtime may hold only src/core and src/runtime`,
+      );
     }
   }
   for (const forbidden of ["@actions/workflow-parser"]) {

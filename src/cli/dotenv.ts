@@ -3,7 +3,9 @@
  * optional `export `, single or double quotes (double quotes understand `\n`).
  * Returns the line number of the first malformed line instead of throwing.
  */
-export function parseDotenv(text: string): { ok: true; values: Record<string, string> } | { ok: false; line: number; error: string } {
+export function parseDotenv(
+  text: string,
+): { ok: true; values: Record<string, string> } | { ok: false; line: number; error: string } {
   const values: Record<string, string> = {};
   const lines = text.split(/\r?\n/);
   for (const [i, raw] of lines.entries()) {

@@ -52,7 +52,10 @@ export function parseRemote(url: string): { repository: string; serverUrl: strin
   if (scp && !url.includes("://")) return { repository: scp[2]!, serverUrl: `https://${scp[1]}` };
   try {
     const u = new URL(url);
-    const path = u.pathname.replace(/^\/+/, "").replace(/\.git\/?$/, "").replace(/\/+$/, "");
+    const path = u.pathname
+      .replace(/^\/+/, "")
+      .replace(/\.git\/?$/, "")
+      .replace(/\/+$/, "");
     if (!path) return null;
     const scheme = u.protocol === "http:" ? "http:" : "https:";
     return { repository: path, serverUrl: u.protocol === "file:" ? "" : `${scheme}//${u.host}` };

@@ -1,4 +1,4 @@
-import { runCommand, RUN_USAGE } from "./commands/run.ts";
+import { RUN_USAGE, runCommand } from "./commands/run.ts";
 import { UsageError } from "./usage-error.ts";
 
 const USAGE = `Usage: equinox <command> [options]
@@ -31,7 +31,10 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+    if (
+      err instanceof UsageError ||
+      (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
+    ) {
       process.stderr.write(`equinox: ${(err as Error).message}\nRun 'equinox help' for usage.\n`);
       process.exitCode = 2;
       return;

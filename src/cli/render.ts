@@ -17,7 +17,15 @@ const ANSI = {
   blue: "\x1b[34m",
   cyan: "\x1b[36m",
 };
-const JOB_COLORS = ["\x1b[36m", "\x1b[35m", "\x1b[34m", "\x1b[33m", "\x1b[32m", "\x1b[96m", "\x1b[95m"];
+const JOB_COLORS = [
+  "\x1b[36m",
+  "\x1b[35m",
+  "\x1b[34m",
+  "\x1b[33m",
+  "\x1b[32m",
+  "\x1b[96m",
+  "\x1b[95m",
+];
 
 /**
  * Live terminal output for `equinox run`: every line prefixed by job, step starts
@@ -69,7 +77,10 @@ export class TerminalRenderer {
         return;
       case "job.finished":
         if (event.job.startedAt !== null) {
-          this.line(event.job, `${this.resultMark(event.job.result)} job ${event.job.name} ${this.paint(ANSI.dim, duration(event.job))}`);
+          this.line(
+            event.job,
+            `${this.resultMark(event.job.result)} job ${event.job.name} ${this.paint(ANSI.dim, duration(event.job))}`,
+          );
         } else if (event.job.result === "failure") {
           this.line(event.job, `${this.resultMark("failure")} job ${event.job.name}`);
         }
@@ -87,14 +98,25 @@ export class TerminalRenderer {
             for (const l of e.lines) this.logLine(job, l);
             return;
           case "annotation":
-            this.line(job, formatAnnotation(e.annotation, (c, t) => this.paint(c, t)));
+            // The message itself arrives as a `##[level]` log line; add where it points.
+            if (e.annotation.file)
+              this.line(
+                job,
+                formatAnnotation(e.annotation, (c, t) => this.paint(c, t)),
+              );
             return;
           case "step.finished": {
             this.inGroup.delete(job.key);
             const started = this.stepStart.get(stepKey(e.index));
-            const took = started === undefined ? "" : ` ${this.paint(ANSI.dim, formatMs(Date.parse(e.at) - started))}`;
+            const took =
+              started === undefined
+                ? ""
+                : ` ${this.paint(ANSI.dim, formatMs(Date.parse(e.at) - started))}`;
             const name = this.stepNames.get(stepKey(e.index)) ?? `step ${e.index + 1}`;
-            const note = e.outcome !== e.conclusion ? this.paint(ANSI.dim, ` (outcome ${e.outcome}, continue-on-error)`) : "";
+            const note =
+              e.outcome !== e.conclusion
+                ? this.paint(ANSI.dim, ` (outcome ${e.outcome}, continue-on-error)`)
+                : "";
             this.line(job, `${this.resultMark(e.outcome)} ${name}${took}${note}`);
             return;
           }
@@ -143,11 +165,26 @@ export class TerminalRenderer {
 
   /** The table printed when the run ends: job, result, duration. */
   summary(jobs: JobRecord[], result: string): void {
-    const rows = jobs.map((j) => [j.name, j.result + (j.continueOnError && j.result === "failure" ? " (allowed)" : ""), duration(j)]);
+    const rows = jobs.map((j) => [
+      j.name,
+      j.result + (j.continueOnError && j.result === "failure" ? " (allowed)" : ""),
+      duration(j),
+    ]);
     const header = ["JOB", "RESULT", "DURATION"];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-    const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
-    const colorFor = (r: string) => (r.startsWith("success") ? ANSI.green : r.startsWith("failure") ? ANSI.red : r.startsWith("cancelled") ? ANSI.yellow : ANSI.dim);
+    const fmt = (cells: string[]) =>
+      cells
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join("  ")
+        .trimEnd();
+    const colorFor = (r: string) =>
+      r.startsWith("success")
+        ? ANSI.green
+        : r.startsWith("failure")
+          ? ANSI.red
+          : r.startsWith("cancelled")
+            ? ANSI.yellow
+            : ANSI.dim;
     this.write(`\n${this.paint(ANSI.bold, fmt(header))}\n`);
     for (const row of rows) {
       const [name, res, took] = row as [string, string, string];
@@ -159,10 +196,12 @@ export class TerminalRenderer {
 }
 
 function formatAnnotation(a: Annotation, paint: (code: string, text: string) => string): string {
-  const where = a.file ? ` ${a.file}${a.line !== undefined ? `:${a.line}` : ""}${a.col !== undefined ? `:${a.col}` : ""}` : "";
-  const title = a.title ? `${a.title}: ` : "";
+  const where = a.file
+    ? ` ${a.file}${a.line !== undefined ? `:${a.line}` : ""}${a.col !== undefined ? `:${a.col}` : ""}`
+    : "";
+  const title = a.title ? ` (${a.title})` : "";
   const color = a.level === "error" ? ANSI.red : a.level === "warning" ? ANSI.yellow : ANSI.blue;
-  return `  ${paint(color, `⚑ ${a.level}${where}`)} ${title}${a.message}`;
+  return `  ${paint(color, `⚑ ${a.level} at${where}`)}${title}`;
 }
 
 function duration(job: JobRecord): string {

@@ -25,7 +25,12 @@ describe("Masker", () => {
     ["regex metacharacters", "a.b*c(d)[e]{f}|g^$\\/?+", "x a.b*c(d)[e]{f}|g^$\\/?+ y", "x *** y"],
     ["metacharacters are literal", "a.b", "axb a.b", "axb ***"],
     ["JSON-escaped", 'pa"ss\\wo\trd', JSON.stringify({ t: 'pa"ss\\wo\trd' }), '{"t":"***"}'],
-    ["URI-escaped", "a b&c/d=é", `https://x/?q=${encodeURIComponent("a b&c/d=é")}`, "https://x/?q=***"],
+    [
+      "URI-escaped",
+      "a b&c/d=é",
+      `https://x/?q=${encodeURIComponent("a b&c/d=é")}`,
+      "https://x/?q=***",
+    ],
     ["URI-escaped, RFC 3986 strict", "it's(ok)", "q=it%27s%28ok%29", "q=***"],
     ["form-encoded", "a b c", "q=a+b+c", "q=***"],
     ["shell single-quoted", "it's", "echo 'it'\\''s'", "echo '***'"],

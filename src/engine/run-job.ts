@@ -48,7 +48,13 @@ export async function runJob(executor: Executor, options: RunJobOptions): Promis
   const handle = (event: RuntimeEvent) => {
     switch (event.type) {
       case "step.started":
-        steps.set(event.index, { index: event.index, id: event.id, name: event.name, outcome: "skipped", conclusion: "skipped" });
+        steps.set(event.index, {
+          index: event.index,
+          id: event.id,
+          name: event.name,
+          outcome: "skipped",
+          conclusion: "skipped",
+        });
         break;
       case "step.finished": {
         const step = steps.get(event.index);
@@ -75,7 +81,9 @@ export async function runJob(executor: Executor, options: RunJobOptions): Promis
     const stop = stopper(running);
     const timer = setTimeout(() => {
       reason = "timeout";
-      onSystemLog(`##[error]The job has exceeded the maximum execution time of ${formatMinutes(options.timeoutMs)}.`);
+      onSystemLog(
+        `##[error]The job has exceeded the maximum execution time of ${formatMinutes(options.timeoutMs)}.`,
+      );
       stop();
     }, options.timeoutMs);
     const onAbort = () => stop();
@@ -86,9 +94,19 @@ export async function runJob(executor: Executor, options: RunJobOptions): Promis
     options.signal?.removeEventListener("abort", onAbort);
 
     const end = finished as { result: Result } | null;
-    if (end) return { result: reason === "timeout" ? "cancelled" : end.result, reason, outputs, steps: [...steps.values()] };
+    if (end)
+      return {
+        result: reason === "timeout" ? "cancelled" : end.result,
+        reason,
+        outputs,
+        steps: [...steps.values()],
+      };
     const how =
-      exit.kind === "exited" ? `exited with code ${exit.code}` : exit.kind === "signalled" ? `was killed by ${exit.signal}` : `could not start: ${exit.message}`;
+      exit.kind === "exited"
+        ? `exited with code ${exit.code}`
+        : exit.kind === "signalled"
+          ? `was killed by ${exit.signal}`
+          : `could not start: ${exit.message}`;
     if (options.signal?.aborted || reason === "timeout") {
       onSystemLog(`##[error]The runtime ${how} while the job was being cancelled.`);
       return { result: "cancelled", reason, outputs, steps: [...steps.values()] };
@@ -96,7 +114,9 @@ export async function runJob(executor: Executor, options: RunJobOptions): Promis
     onSystemLog(`##[error]The job's runtime ${how} before the job finished.`);
     return { result: "failure", reason: "internal", outputs, steps: [...steps.values()] };
   } catch (err) {
-    onSystemLog(`##[error]Could not run the job on the ${executor.kind} executor: ${(err as Error).message}`);
+    onSystemLog(
+      `##[error]Could not run the job on the ${executor.kind} executor: ${(err as Error).message}`,
+    );
     return { result: "failure", reason: "internal", outputs, steps: [...steps.values()] };
   } finally {
     await session?.cleanup().catch((err: Error) => onDiagnostic(`cleanup failed: ${err.message}`));

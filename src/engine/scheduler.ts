@@ -200,7 +200,10 @@ export class Scheduler {
         const needs = node.def.needs.map((id) => this.nodeFor(node.workflow, id));
         if (needs.some((n) => n && n.state !== "done")) continue;
         progressed = true;
-        this.resolveNode(node, needs.filter((n): n is JobNode => n !== undefined));
+        this.resolveNode(
+          node,
+          needs.filter((n): n is JobNode => n !== undefined),
+        );
       }
     }
   }
@@ -221,26 +224,36 @@ export class Scheduler {
       always: () => true,
     };
     const condition = evaluateCondition(node.def.if, contexts, { status });
-    if (!condition.ok) return this.failNode(node, `The job's if expression is invalid: ${condition.error}`);
+    if (!condition.ok)
+      return this.failNode(node, `The job's if expression is invalid: ${condition.error}`);
     if (!condition.value) return this.skipNode(node);
 
     let combinations: (MatrixCombination | null)[] = [null];
     const strategy = node.def.strategy;
     if (strategy) {
       const matrix =
-        typeof strategy.matrix === "string" ? evaluateTemplate(strategy.matrix, contexts) : { ok: true as const, value: resolveDeep(strategy.matrix, contexts) };
+        typeof strategy.matrix === "string"
+          ? evaluateTemplate(strategy.matrix, contexts)
+          : { ok: true as const, value: resolveDeep(strategy.matrix, contexts) };
       if (!matrix.ok) return this.failNode(node, `strategy.matrix: ${matrix.error}`);
       if (matrix.value !== null && matrix.value !== undefined) {
         const expanded = expandMatrix(matrix.value);
         if (!expanded.ok) return this.failNode(node, `strategy.matrix: ${expanded.error}`);
         combinations = expanded.combinations;
       }
-      const failFast = typeof strategy.failFast === "boolean" ? { ok: true as const, value: strategy.failFast } : evaluateTemplate(strategy.failFast, contexts);
+      const failFast =
+        typeof strategy.failFast === "boolean"
+          ? { ok: true as const, value: strategy.failFast }
+          : evaluateTemplate(strategy.failFast, contexts);
       node.failFast = failFast.ok ? isTruthy(failFast.value) && failFast.value !== "false" : true;
       if (strategy.maxParallel !== null) {
         const mp = evaluateTemplate(String(strategy.maxParallel), contexts);
         const n = mp.ok ? Number(mp.value) : Number.NaN;
-        if (!Number.isInteger(n) || n < 1) return this.failNode(node, `strategy.max-parallel must be a positive integer, got '${String(strategy.maxParallel)}'`);
+        if (!Number.isInteger(n) || n < 1)
+          return this.failNode(
+            node,
+            `strategy.max-parallel must be a positive integer, got '${String(strategy.maxParallel)}'`,
+          );
         node.maxParallel = n;
       }
     }
@@ -253,10 +266,14 @@ export class Scheduler {
             "fail-fast": node.failFast,
             "job-index": index,
             "job-total": combinations.length,
-            "max-parallel": Number.isFinite(node.maxParallel) ? node.maxParallel : combinations.length,
+            "max-parallel": Number.isFinite(node.maxParallel)
+              ? node.maxParallel
+              : combinations.length,
           }
         : null;
-      node.instances.push(this.makeInstance(node, matrix, strategyContext, index, combinations.length, contexts));
+      node.instances.push(
+        this.makeInstance(node, matrix, strategyContext, index, combinations.length, contexts),
+      );
     });
   }
 
@@ -285,7 +302,10 @@ export class Scheduler {
       matrix,
       runsOn,
     };
-    const coe = typeof def.continueOnError === "boolean" ? { ok: true as const, value: def.continueOnError } : evaluateTemplate(def.continueOnError, contexts);
+    const coe =
+      typeof def.continueOnError === "boolean"
+        ? { ok: true as const, value: def.continueOnError }
+        : evaluateTemplate(def.continueOnError, contexts);
     return {
       info,
       node,
@@ -307,9 +327,33 @@ export class Scheduler {
   }
 
   private skipNode(node: JobNode) {
-    const info: JobInfo = { key: node.key, workflow: node.workflow.workflow.file, jobId: node.def.id, name: node.def.name ?? node.def.id, matrix: null, runsOn: node.def.runsOn };
-    const record: JobRecord = { ...info, result: "skipped", reason: null, continueOnError: false, outputs: {}, steps: [], startedAt: null, finishedAt: null };
-    node.instances.push({ info, node, matrix: null, strategy: null, state: "done", abort: new AbortController(), record });
+    const info: JobInfo = {
+      key: node.key,
+      workflow: node.workflow.workflow.file,
+      jobId: node.def.id,
+      name: node.def.name ?? node.def.id,
+      matrix: null,
+      runsOn: node.def.runsOn,
+    };
+    const record: JobRecord = {
+      ...info,
+      result: "skipped",
+      reason: null,
+      continueOnError: false,
+      outputs: {},
+      steps: [],
+      startedAt: null,
+      finishedAt: null,
+    };
+    node.instances.push({
+      info,
+      node,
+      matrix: null,
+      strategy: null,
+      state: "done",
+      abort: new AbortController(),
+      record,
+    });
     node.state = "done";
     node.result = "skipped";
     this.changes++;
@@ -323,7 +367,11 @@ export class Scheduler {
     inst.record.result = "failure";
     inst.record.reason = "pipeline";
     node.result = "failure";
-    this.emit({ type: "job.log", job: inst.info, line: `##[error]${node.workflow.workflow.file}: jobs.${node.def.id}: ${message}` });
+    this.emit({
+      type: "job.log",
+      job: inst.info,
+      line: `##[error]${node.workflow.workflow.file}: jobs.${node.def.id}: ${message}`,
+    });
   }
 
   private startQueued() {
@@ -349,13 +397,20 @@ export class Scheduler {
     inst.record.startedAt = Date.now();
     this.emit({ type: "job.started", job: inst.info });
     const def = inst.node.def;
-    const contexts = { github: this.env.github, vars: this.env.vars, inputs: inst.node.workflow.inputs, matrix: inst.matrix ?? {} };
+    const contexts = {
+      github: this.env.github,
+      vars: this.env.vars,
+      inputs: inst.node.workflow.inputs,
+      matrix: inst.matrix ?? {},
+    };
     const timeout = evaluateTemplate(String(def.timeoutMinutes), contexts);
     const minutes = timeout.ok ? Number(timeout.value) : Number.NaN;
     const timeoutMs = (Number.isFinite(minutes) && minutes > 0 ? minutes : 360) * 60_000;
 
     runJob(this.executor, {
-      jobKey: safeKey(`${inst.info.workflow}-${inst.info.key.split("#").slice(1).join("-")}-${process.pid}-${Date.now()}`),
+      jobKey: safeKey(
+        `${inst.info.workflow}-${inst.info.key.split("#").slice(1).join("-")}-${process.pid}-${Date.now()}`,
+      ),
       timeoutMs,
       signal: inst.abort.signal,
       spec: (paths, inContainer) => this.buildSpec(inst, paths, inContainer),
@@ -369,8 +424,17 @@ export class Scheduler {
       },
       (err: Error) => {
         this.running--;
-        this.emit({ type: "job.log", job: inst.info, line: `##[error]internal error: ${err.message}` });
-        this.finishInstance(inst, { result: "failure", reason: "internal", outputs: {}, steps: [] });
+        this.emit({
+          type: "job.log",
+          job: inst.info,
+          line: `##[error]internal error: ${err.message}`,
+        });
+        this.finishInstance(inst, {
+          result: "failure",
+          reason: "internal",
+          outputs: {},
+          steps: [],
+        });
       },
     );
   }
@@ -382,13 +446,25 @@ export class Scheduler {
     this.emit({ type: "job.finished", job: inst.record });
 
     // fail-fast: a failing matrix job cancels its running and queued siblings.
-    if (outcome.result === "failure" && !inst.record.continueOnError && node.failFast && node.instances.length > 1) {
-      for (const sibling of node.instances) if (sibling !== inst && sibling.state !== "done") sibling.abort.abort();
+    if (
+      outcome.result === "failure" &&
+      !inst.record.continueOnError &&
+      node.failFast &&
+      node.instances.length > 1
+    ) {
+      for (const sibling of node.instances)
+        if (sibling !== inst && sibling.state !== "done") sibling.abort.abort();
     }
     if (node.instances.every((i) => i.state === "done")) {
       node.state = "done";
       const results = node.instances.map((i) => i.record.result);
-      node.result = results.includes("failure") ? "failure" : results.includes("cancelled") ? "cancelled" : results.every((r) => r === "skipped") ? "skipped" : "success";
+      node.result = results.includes("failure")
+        ? "failure"
+        : results.includes("cancelled")
+          ? "cancelled"
+          : results.every((r) => r === "skipped")
+            ? "skipped"
+            : "success";
       for (const i of node.instances) Object.assign(node.outputs, i.record.outputs);
     }
     this.notify();
@@ -402,7 +478,12 @@ export class Scheduler {
       const n = this.nodeFor(node.workflow, id);
       if (n) needs[id] = { result: n.result, outputs: n.outputs };
     }
-    const github = { ...this.env.github, job: node.def.id, workflow: wf.name, workspace: paths.workspace };
+    const github = {
+      ...this.env.github,
+      job: node.def.id,
+      workflow: wf.name,
+      workspace: paths.workspace,
+    };
     return {
       version: 1,
       jobId: node.def.id,
@@ -416,7 +497,12 @@ export class Scheduler {
         strategy: inst.strategy,
         needs,
         inputs: node.workflow.inputs,
-        runner: { ...this.env.runner, temp: paths.temp, tool_cache: paths.toolCache, debug: this.env.debug ? "1" : "" },
+        runner: {
+          ...this.env.runner,
+          temp: paths.temp,
+          tool_cache: paths.toolCache,
+          debug: this.env.debug ? "1" : "",
+        },
       },
       env: { workflow: wf.env, job: node.def.env },
       defaults: { ...wf.defaults, ...node.def.defaults },

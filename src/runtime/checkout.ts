@@ -18,8 +18,13 @@ export async function checkout(ctx: StepContext, inputs: Record<string, string>)
   const { spec } = ctx.state;
   const log = (line: string) => ctx.state.out.log(ctx.logIndex, [line]);
   const workspace = spec.paths.workspace;
-  const target = inputs.path ? (isAbsolute(inputs.path) ? inputs.path : resolve(workspace, inputs.path)) : workspace;
-  if (!target.startsWith(workspace)) return fail(ctx, `checkout: path '${inputs.path}' is outside the workspace`);
+  const target = inputs.path
+    ? isAbsolute(inputs.path)
+      ? inputs.path
+      : resolve(workspace, inputs.path)
+    : workspace;
+  if (!target.startsWith(workspace))
+    return fail(ctx, `checkout: path '${inputs.path}' is outside the workspace`);
   const source = spec.checkout;
   try {
     switch (source.kind) {
@@ -28,7 +33,10 @@ export async function checkout(ctx: StepContext, inputs: Record<string, string>)
       case "dir": {
         log(`Copying ${source.path} into ${target}`);
         await mkdir(target, { recursive: true });
-        await cp(source.path, target, { recursive: true, filter: (src) => !src.split("/").includes(".git") });
+        await cp(source.path, target, {
+          recursive: true,
+          filter: (src) => !src.split("/").includes(".git"),
+        });
         return { outcome: "success", outputs: {} };
       }
       case "git": {
@@ -62,14 +70,18 @@ async function overlayWorkingTree(from: string, to: string, log: (line: string) 
   const list = async (args: string[]) =>
     (await git(from, ["ls-files", "-z", ...args])).stdout.split("\0").filter(Boolean);
   const deleted = new Set(await list(["--deleted"]));
-  const changed = (await list(["--modified", "--others", "--exclude-standard"])).filter((f) => !deleted.has(f));
+  const changed = (await list(["--modified", "--others", "--exclude-standard"])).filter(
+    (f) => !deleted.has(f),
+  );
   for (const file of changed) {
     await mkdir(join(to, file, ".."), { recursive: true });
     await cp(join(from, file), join(to, file), { recursive: true });
   }
   for (const file of deleted) await rm(join(to, file), { force: true });
   if (changed.length + deleted.size > 0) {
-    log(`Applied ${changed.length} changed and ${deleted.size} deleted file(s) from the working tree`);
+    log(
+      `Applied ${changed.length} changed and ${deleted.size} deleted file(s) from the working tree`,
+    );
   }
 }
 

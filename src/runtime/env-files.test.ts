@@ -25,11 +25,7 @@ describe("parseEnvFile", () => {
     ["heredoc delimiter must match exactly", "A<<EOF\n EOF\nEOF \nEOF\n", ok(["A", " EOF\nEOF "])],
     ["heredoc closing line without newline", "A<<EOF\nv\nEOF", ok(["A", "v"])],
     ["heredoc CRLF", "A<<EOF\r\none\r\ntwo\r\nEOF\r\nB=2\r\n", ok(["A", "one\ntwo"], ["B", "2"])],
-    [
-      "mixed forms",
-      "A=1\nB<<X\nb1\nb2\nX\nC=3\n",
-      ok(["A", "1"], ["B", "b1\nb2"], ["C", "3"]),
-    ],
+    ["mixed forms", "A=1\nB<<X\nb1\nb2\nX\nC=3\n", ok(["A", "1"], ["B", "b1\nb2"], ["C", "3"])],
     ["invalid format", "A=1\njust text\n", error("Invalid format 'just text'")],
     ["whitespace-only line is not empty", "   \n", error("Invalid format '   '")],
     ["empty name", "=value\n", error("Name must not be empty")],

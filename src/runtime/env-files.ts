@@ -4,7 +4,9 @@
  * Error messages are the reference runner's, word for word.
  */
 
-export type EnvFileResult = { ok: true; entries: [string, string][] } | { ok: false; error: string };
+export type EnvFileResult =
+  | { ok: true; entries: [string, string][] }
+  | { ok: false; error: string };
 
 /** Entries in file order; a later duplicate name is a later entry (callers apply in order). */
 export function parseEnvFile(content: string): EnvFileResult {

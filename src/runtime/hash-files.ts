@@ -14,7 +14,11 @@ export function hashFiles(workspace: string, patterns: string[]): string {
   if (files.length === 0) return "";
   const all = createHash("sha256");
   for (const file of files) {
-    all.update(createHash("sha256").update(readFileSync(`${workspace}/${file}`)).digest());
+    all.update(
+      createHash("sha256")
+        .update(readFileSync(`${workspace}/${file}`))
+        .digest(),
+    );
   }
   return all.digest("hex");
 }

@@ -55,7 +55,12 @@ async function execute(state: JobState, processEnv: NodeJS.ProcessEnv): Promise<
   await writeFile(eventPath, JSON.stringify(spec.contexts.github.event ?? {}, null, 2));
   state.baseEnv = { ...processEnv, ...githubEnv(spec, eventPath) };
 
-  const scope: StepScope = { steps: {}, inputs: spec.contexts.inputs, logIndex: null, actionPath: null };
+  const scope: StepScope = {
+    steps: {},
+    inputs: spec.contexts.inputs,
+    logIndex: null,
+    actionPath: null,
+  };
   const opts = evalOptions(state);
   // Workflow env may read github/vars/secrets/inputs; job env also sees the workflow's env.
   const workflowEnv = evaluateTemplates(spec.env.workflow, stepContexts(state, scope, {}), opts);

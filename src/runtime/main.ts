@@ -3,8 +3,9 @@
  * NDJSON event stream on stdout (see docs/event-protocol.md). SIGTERM or SIGINT
  * cancels the job; a second one exits at once. Diagnostics go to stderr.
  */
-import { Masker } from "../core/masking.ts";
+
 import type { JobSpec } from "../core/job-spec.ts";
+import { Masker } from "../core/masking.ts";
 import { runJob } from "./job.ts";
 import { EventWriter } from "./output.ts";
 
@@ -19,7 +20,9 @@ async function main(): Promise<number> {
   try {
     spec = JSON.parse(await readStdin()) as JobSpec;
   } catch (err) {
-    process.stderr.write(`equinox runtime: the job spec on stdin is not valid JSON: ${(err as Error).message}\n`);
+    process.stderr.write(
+      `equinox runtime: the job spec on stdin is not valid JSON: ${(err as Error).message}\n`,
+    );
     return 2;
   }
   if (spec?.version !== 1 || !Array.isArray(spec.steps)) {

@@ -1,5 +1,5 @@
-import type { Masker } from "../core/masking.ts";
 import type { Annotation, RuntimeEvent } from "../core/events.ts";
+import type { Masker } from "../core/masking.ts";
 import { encodeEvent } from "../core/ndjson.ts";
 
 /**

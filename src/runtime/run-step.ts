@@ -23,7 +23,8 @@ export async function runScriptStep(ctx: StepContext, step: RunStepSpec): Promis
 
   const shellTemplate = step.shell ?? state.spec.defaults.shell;
   const dirTemplate = step.workingDirectory ?? state.spec.defaults.workingDirectory;
-  const shellName = shellTemplate === undefined ? undefined : interpolate(shellTemplate, contexts, opts);
+  const shellName =
+    shellTemplate === undefined ? undefined : interpolate(shellTemplate, contexts, opts);
   if (shellName && !shellName.ok) return fail(ctx, `shell: ${shellName.error}`);
   const dir = dirTemplate === undefined ? undefined : interpolate(dirTemplate, contexts, opts);
   if (dir && !dir.ok) return fail(ctx, `working-directory: ${dir.error}`);
@@ -39,7 +40,12 @@ export async function runScriptStep(ctx: StepContext, step: RunStepSpec): Promis
   await writeFile(scriptPath, script.value);
 
   const workspace = state.spec.paths.workspace;
-  const cwd = dir === undefined ? workspace : isAbsolute(dir.value) ? dir.value : resolve(workspace, dir.value);
+  const cwd =
+    dir === undefined
+      ? workspace
+      : isAbsolute(dir.value)
+        ? dir.value
+        : resolve(workspace, dir.value);
   return runCommand(ctx, { program: invocation.program, args: invocation.args, cwd, extraEnv: {} });
 }
 
@@ -123,11 +129,15 @@ export async function runCommand(ctx: StepContext, cmd: CommandSpec): Promise<St
   state.current = null;
 
   if (exit.kind === "spawn-error") {
-    const hint = exit.message.includes("ENOENT") ? ` (is '${cmd.cwd}' an existing directory and '${cmd.program}' installed?)` : "";
+    const hint = exit.message.includes("ENOENT")
+      ? ` (is '${cmd.cwd}' an existing directory and '${cmd.program}' installed?)`
+      : "";
     return fail(ctx, `Failed to start '${cmd.program}': ${exit.message}${hint}`);
   }
   if (timedOut) {
-    state.out.log(logIndex, [`##[error]The step has timed out after ${ctx.timeoutMs! / 60_000} minutes.`]);
+    state.out.log(logIndex, [
+      `##[error]The step has timed out after ${ctx.timeoutMs! / 60_000} minutes.`,
+    ]);
     return { outcome: "cancelled", outputs };
   }
   if (state.cancelled) {
@@ -136,7 +146,8 @@ export async function runCommand(ctx: StepContext, cmd: CommandSpec): Promise<St
   }
 
   const applied = await applyEnvFiles(ctx, files, outputs);
-  if (exit.kind === "signalled") return fail(ctx, `Process was killed by signal ${exit.signal}.`, outputs);
+  if (exit.kind === "signalled")
+    return fail(ctx, `Process was killed by signal ${exit.signal}.`, outputs);
   if (exit.code !== 0) return fail(ctx, `Process completed with exit code ${exit.code}.`, outputs);
   return { outcome: applied ? "success" : "failure", outputs };
 }
@@ -149,18 +160,25 @@ async function applyEnvFiles(
 ): Promise<boolean> {
   const { state, logIndex } = ctx;
   const [envText, outputText, pathText, summary] = await Promise.all(
-    [files.GITHUB_ENV, files.GITHUB_OUTPUT, files.GITHUB_PATH, files.GITHUB_STEP_SUMMARY].map(readOptional),
+    [files.GITHUB_ENV, files.GITHUB_OUTPUT, files.GITHUB_PATH, files.GITHUB_STEP_SUMMARY].map(
+      readOptional,
+    ),
   );
   let ok = true;
   if (envText) {
     const parsed = parseEnvFile(envText);
     if (!parsed.ok) {
-      state.out.log(logIndex, [`##[error]Unable to process file command 'env' successfully.`, `##[error]${parsed.error}`]);
+      state.out.log(logIndex, [
+        `##[error]Unable to process file command 'env' successfully.`,
+        `##[error]${parsed.error}`,
+      ]);
       ok = false;
     } else {
       for (const [name, value] of parsed.entries) {
         if (name.toUpperCase() === "NODE_OPTIONS") {
-          state.out.log(logIndex, ["##[warning]Can't store NODE_OPTIONS output parameter using '$GITHUB_ENV' command."]);
+          state.out.log(logIndex, [
+            "##[warning]Can't store NODE_OPTIONS output parameter using '$GITHUB_ENV' command.",
+          ]);
           continue;
         }
         state.env[name] = value;
@@ -170,7 +188,10 @@ async function applyEnvFiles(
   if (outputText) {
     const parsed = parseEnvFile(outputText);
     if (!parsed.ok) {
-      state.out.log(logIndex, [`##[error]Unable to process file command 'output' successfully.`, `##[error]${parsed.error}`]);
+      state.out.log(logIndex, [
+        `##[error]Unable to process file command 'output' successfully.`,
+        `##[error]${parsed.error}`,
+      ]);
       ok = false;
     } else {
       for (const [name, value] of parsed.entries) outputs[name] = value;
@@ -181,9 +202,16 @@ async function applyEnvFiles(
   }
   if (summary && summary.trim() !== "") {
     if (Buffer.byteLength(summary) > SUMMARY_LIMIT) {
-      state.out.log(logIndex, [`##[error]The step summary is larger than the 1 MiB limit and was dropped.`]);
+      state.out.log(logIndex, [
+        `##[error]The step summary is larger than the 1 MiB limit and was dropped.`,
+      ]);
     } else {
-      state.out.emit({ type: "step.summary", at: new Date().toISOString(), index: logIndex, markdown: state.out.masker.mask(summary) });
+      state.out.emit({
+        type: "step.summary",
+        at: new Date().toISOString(),
+        index: logIndex,
+        markdown: state.out.masker.mask(summary),
+      });
     }
   }
   return ok;
@@ -197,7 +225,11 @@ async function readOptional(path: string): Promise<string> {
   }
 }
 
-export function fail(ctx: StepContext, message: string, outputs: Record<string, string> = {}): StepRun {
+export function fail(
+  ctx: StepContext,
+  message: string,
+  outputs: Record<string, string> = {},
+): StepRun {
   ctx.state.out.log(ctx.logIndex, [`##[error]${message}`]);
   return { outcome: "failure", outputs };
 }

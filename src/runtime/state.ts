@@ -1,7 +1,7 @@
 import type { Result } from "../core/events.ts";
 import type { JobSpec } from "../core/job-spec.ts";
-import type { RunningProcess } from "./process.ts";
 import type { EventWriter } from "./output.ts";
+import type { RunningProcess } from "./process.ts";
 
 export interface StepRecord {
   outcome: Result;

@@ -33,7 +33,11 @@ export interface StepContext {
  * Runs a list of steps in order. A job's steps each get their own index and events;
  * a composite action's steps log into their parent step (`scope.logIndex`).
  */
-export async function runSteps(state: JobState, scope: StepScope, steps: StepSpec[]): Promise<void> {
+export async function runSteps(
+  state: JobState,
+  scope: StepScope,
+  steps: StepSpec[],
+): Promise<void> {
   for (const [i, step] of steps.entries()) {
     await runOneStep(state, scope, step, scope.logIndex ?? i);
   }
@@ -81,9 +85,7 @@ async function runOneStep(state: JobState, scope: StepScope, step: StepSpec, ind
   let run: StepRun;
   try {
     run =
-      step.kind === "run"
-        ? await runScriptStep(context, step)
-        : await runUsesStep(context, step);
+      step.kind === "run" ? await runScriptStep(context, step) : await runUsesStep(context, step);
   } catch (err) {
     state.out.log(index, [`##[error]${(err as Error).message}`]);
     run = { outcome: "failure", outputs: {} };
@@ -112,11 +114,18 @@ function prepareStep(state: JobState, scope: StepScope, step: StepSpec, index: n
     if (!t.ok) return { ok: false, error: `timeout-minutes: ${t.error}` };
     const minutes = Number(t.value);
     if (!Number.isFinite(minutes) || minutes <= 0) {
-      return { ok: false, error: `timeout-minutes must be a positive number, got '${String(t.value)}'` };
+      return {
+        ok: false,
+        error: `timeout-minutes must be a positive number, got '${String(t.value)}'`,
+      };
     }
     timeoutMs = minutes * 60_000;
   }
-  return { ok: true, context: { state, scope, logIndex: index, env, timeoutMs }, continueOnError: coe.value };
+  return {
+    ok: true,
+    context: { state, scope, logIndex: index, env, timeoutMs },
+    continueOnError: coe.value,
+  };
 }
 
 export function evaluateTemplates(

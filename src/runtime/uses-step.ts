@@ -23,7 +23,10 @@ export async function runUsesStep(ctx: StepContext, step: UsesStepSpec): Promise
 
   if (/^actions\/checkout@/i.test(uses)) return checkout(ctx, withValues.value);
   if (uses.startsWith("docker://")) {
-    return fail(ctx, `'${uses}': docker:// steps need a container executor (run with --executor docker)`);
+    return fail(
+      ctx,
+      `'${uses}': docker:// steps need a container executor (run with --executor docker)`,
+    );
   }
   if (uses.startsWith("./") || uses === ".") {
     const dir = resolve(ctx.state.spec.paths.workspace, uses);
@@ -47,13 +50,22 @@ async function runAction(
   dir: string,
   withValues: Record<string, string>,
 ): Promise<StepRun> {
-  const manifestPath = ["action.yml", "action.yaml"].map((f) => join(dir, f)).find((f) => existsSync(f));
-  if (!manifestPath) return fail(ctx, `Can't find 'action.yml' or 'action.yaml' for action '${uses}' (looked in ${dir})`);
+  const manifestPath = ["action.yml", "action.yaml"]
+    .map((f) => join(dir, f))
+    .find((f) => existsSync(f));
+  if (!manifestPath)
+    return fail(
+      ctx,
+      `Can't find 'action.yml' or 'action.yaml' for action '${uses}' (looked in ${dir})`,
+    );
   let manifest: ActionManifest;
   try {
     manifest = (parseYaml(await readFile(manifestPath, "utf8")) ?? {}) as ActionManifest;
   } catch (err) {
-    return fail(ctx, `Action '${uses}': ${manifestPath} is not valid YAML: ${(err as Error).message}`);
+    return fail(
+      ctx,
+      `Action '${uses}': ${manifestPath} is not valid YAML: ${(err as Error).message}`,
+    );
   }
 
   // Inputs: declared defaults (which may use expressions), overridden by `with`.
@@ -87,9 +99,15 @@ async function runAction(
     });
   }
   if (using === "docker") {
-    return fail(ctx, `Action '${uses}' is a Docker action; it needs a container executor (run with --executor docker)`);
+    return fail(
+      ctx,
+      `Action '${uses}' is a Docker action; it needs a container executor (run with --executor docker)`,
+    );
   }
-  return fail(ctx, `Action '${uses}' uses '${using}', which is not supported (composite, node* and docker are)`);
+  return fail(
+    ctx,
+    `Action '${uses}' uses '${using}', which is not supported (composite, node* and docker are)`,
+  );
 }
 
 async function runComposite(
@@ -100,11 +118,18 @@ async function runComposite(
   inputs: Record<string, string>,
 ): Promise<StepRun> {
   const { state } = ctx;
-  const steps = (manifest.runs?.steps ?? []).map((s, i) => compositeStep(s as Record<string, unknown>, i));
+  const steps = (manifest.runs?.steps ?? []).map((s, i) =>
+    compositeStep(s as Record<string, unknown>, i),
+  );
   const bad = steps.find((s) => typeof s === "string");
   if (bad !== undefined) return fail(ctx, `Action '${uses}': ${bad}`);
 
-  const scope = { steps: {} as Record<string, StepRecord>, inputs, logIndex: ctx.logIndex, actionPath: dir };
+  const scope = {
+    steps: {} as Record<string, StepRecord>,
+    inputs,
+    logIndex: ctx.logIndex,
+    actionPath: dir,
+  };
   // A composite has its own success state: a failing inner step fails this step only.
   const outerStatus = state.status;
   state.status = "success";
@@ -125,24 +150,29 @@ async function runComposite(
 /** A composite's step, or a message saying what is wrong with it. */
 function compositeStep(raw: Record<string, unknown>, i: number): StepSpec | string {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries((raw.env as Record<string, unknown>) ?? {})) env[k] = String(v);
+  for (const [k, v] of Object.entries((raw.env as Record<string, unknown>) ?? {}))
+    env[k] = String(v);
   const common = {
     id: raw.id === undefined ? null : String(raw.id),
     name: raw.name === undefined ? null : String(raw.name),
     if: raw.if === undefined ? null : String(raw.if),
     env,
-    continueOnError: typeof raw["continue-on-error"] === "boolean" ? raw["continue-on-error"] : false,
+    continueOnError:
+      typeof raw["continue-on-error"] === "boolean" ? raw["continue-on-error"] : false,
     timeoutMinutes: null,
   };
   if (typeof raw.uses === "string") {
     const withValues: Record<string, string> = {};
-    for (const [k, v] of Object.entries((raw.with as Record<string, unknown>) ?? {})) withValues[k] = String(v);
+    for (const [k, v] of Object.entries((raw.with as Record<string, unknown>) ?? {}))
+      withValues[k] = String(v);
     return { ...common, kind: "uses", uses: raw.uses, with: withValues };
   }
   if (typeof raw.run !== "string") return `runs.steps[${i}] needs 'run' or 'uses'`;
-  if (typeof raw.shell !== "string") return `runs.steps[${i}]: 'shell' is required for run steps in composite actions`;
+  if (typeof raw.shell !== "string")
+    return `runs.steps[${i}]: 'shell' is required for run steps in composite actions`;
   const step: StepSpec = { ...common, kind: "run", run: raw.run, shell: raw.shell };
-  if (raw["working-directory"] !== undefined) step.workingDirectory = String(raw["working-directory"]);
+  if (raw["working-directory"] !== undefined)
+    step.workingDirectory = String(raw["working-directory"]);
   return step;
 }
 
@@ -155,7 +185,11 @@ type Fetched = { ok: true; dir: string } | { ok: false; error: string };
  */
 async function fetchRemoteAction(ctx: StepContext, uses: string): Promise<Fetched> {
   const m = /^([\w.-]+)\/([\w.-]+)((?:\/[\w.-]+)*)@(.+)$/.exec(uses);
-  if (!m) return { ok: false, error: `Can't parse action reference '${uses}' (expected owner/repo[/path]@ref or ./path)` };
+  if (!m)
+    return {
+      ok: false,
+      error: `Can't parse action reference '${uses}' (expected owner/repo[/path]@ref or ./path)`,
+    };
   const [, owner, repo, subpath, ref] = m as unknown as [string, string, string, string, string];
   const base = ctx.state.spec.actionsUrl;
   if (!base) {
@@ -164,7 +198,13 @@ async function fetchRemoteAction(ctx: StepContext, uses: string): Promise<Fetche
       error: `Can't fetch action '${uses}': no actions source is configured (set --actions-url or EQUINOX_ACTIONS_URL to a git server hosting ${owner}/${repo})`,
     };
   }
-  const cache = join(ctx.state.spec.paths.toolCache, "_actions", owner, repo, ref.replace(/[^\w.-]/g, "_"));
+  const cache = join(
+    ctx.state.spec.paths.toolCache,
+    "_actions",
+    owner,
+    repo,
+    ref.replace(/[^\w.-]/g, "_"),
+  );
   if (!existsSync(join(cache, ".complete"))) {
     const url = `${base.replace(/\/+$/, "")}/${owner}/${repo}`;
     const tmp = `${cache}.tmp-${process.pid}`;

@@ -30,7 +30,10 @@ export function parseWorkflowCommand(line: string): WorkflowCommand | null {
 
   const properties: Record<string, string> = {};
   if (space > 0) {
-    for (const pair of info.slice(space + 1).trim().split(",")) {
+    for (const pair of info
+      .slice(space + 1)
+      .trim()
+      .split(",")) {
       const equals = pair.indexOf("=");
       // Like the runner, `key=` and `=value` are dropped rather than rejected.
       if (equals <= 0 || equals === pair.length - 1) continue;
@@ -155,9 +158,16 @@ export class CommandProcessor {
     if (command === null || !KNOWN.has(command.name)) return [line];
 
     const out: string[] = [];
-    if (this.echo && !OMIT_ECHO.has(command.name)) out.push(input);
     try {
-      this.run(command, input, out);
+      // stop-commands is handled ahead of the other commands in the runner: never echoed,
+      // but its line is always shown.
+      if (command.name === "stop-commands") {
+        this.stop(command.data);
+        out.push(input);
+        return out;
+      }
+      if (this.echo && !OMIT_ECHO.has(command.name)) out.push(input);
+      this.run(command, out);
     } catch (err) {
       if (!(err instanceof CommandFailure)) throw err;
       const information = OMIT_ECHO.has(command.name) ? command.name : input;
@@ -168,13 +178,17 @@ export class CommandProcessor {
     return out;
   }
 
-  private run(command: WorkflowCommand, input: string, out: string[]): void {
+  private run(command: WorkflowCommand, out: string[]): void {
     const { effects } = this.opts;
     const { name, properties, data } = command;
     switch (name) {
       case "add-mask":
         if (data.trim() === "") {
-          this.issue(out, "warning", "Can't add secret mask for empty string in ##[add-mask] command.");
+          this.issue(
+            out,
+            "warning",
+            "Can't add secret mask for empty string in ##[add-mask] command.",
+          );
           return;
         }
         if (this.echo) out.push("::add-mask::***");
@@ -195,26 +209,14 @@ export class CommandProcessor {
         out.push("##[endgroup]");
         return;
       case "echo":
-        switch (data.trim().toUpperCase()) {
-          case "ON":
-            this.echo = true;
-            return;
-          case "OFF":
-            this.echo = false;
-            return;
-          default:
-            throw new CommandFailure(
-              `Invalid echo command value. Possible values can be: 'on', 'off'. Current value is: '${data}'.`,
-            );
-        }
-      case "stop-commands":
-        this.stop(data, input, out);
+        this.setEcho(data);
         return;
       case "set-output":
       case "save-state": {
         this.issue(out, "warning", deprecated(name));
         const key = properties.name;
-        if (!key) throw new CommandFailure(`Required field 'name' is missing in ##[${name}] command.`);
+        if (!key)
+          throw new CommandFailure(`Required field 'name' is missing in ##[${name}] command.`);
         if (name === "set-output") effects.output(key, data);
         else effects.state(key, data);
         return;
@@ -222,9 +224,14 @@ export class CommandProcessor {
       case "set-env": {
         if (!this.opts.allowUnsecureCommands) throw new CommandFailure(disabled(name));
         const key = properties.name;
-        if (!key) throw new CommandFailure(`Required field 'name' is missing in ##[${name}] command.`);
+        if (!key)
+          throw new CommandFailure(`Required field 'name' is missing in ##[${name}] command.`);
         if (key.toUpperCase() === "NODE_OPTIONS") {
-          this.issue(out, "error", "Can't update NODE_OPTIONS environment variable using ::set-env:: command.");
+          this.issue(
+            out,
+            "error",
+            "Can't update NODE_OPTIONS environment variable using ::set-env:: command.",
+          );
           return;
         }
         effects.env(key, data);
@@ -232,25 +239,38 @@ export class CommandProcessor {
       }
       case "add-path":
         if (!this.opts.allowUnsecureCommands) throw new CommandFailure(disabled(name));
-        if (data === "") throw new CommandFailure("Required field 'path' is missing in ##[add-path] command.");
+        if (data === "")
+          throw new CommandFailure("Required field 'path' is missing in ##[add-path] command.");
         effects.path(data);
         return;
       case "add-matcher":
       case "remove-matcher":
         // Problem matchers are not supported; the runner consumes these lines silently.
-        if (this.opts.debug) out.push(`##[debug]Problem matchers are not supported: ignoring ${name}`);
+        if (this.opts.debug)
+          out.push(`##[debug]Problem matchers are not supported: ignoring ${name}`);
         return;
     }
   }
 
-  private stop(token: string, input: string, out: string[]): void {
-    const invalid = token === "" || KNOWN.has(token.toLowerCase()) || token.toLowerCase() === "pause-logging";
-    if (invalid && !this.opts.allowUnsecureStopCommandTokens) throw new CommandFailure(INVALID_STOP_TOKEN);
+  private setEcho(value: string): void {
+    const normalized = value.trim().toUpperCase();
+    if (normalized !== "ON" && normalized !== "OFF") {
+      throw new CommandFailure(
+        `Invalid echo command value. Possible values can be: 'on', 'off'. Current value is: '${value}'.`,
+      );
+    }
+    this.echo = normalized === "ON";
+  }
+
+  private stop(token: string): void {
+    const lower = token.toLowerCase();
+    const invalid = token === "" || KNOWN.has(lower) || lower === "pause-logging";
+    if (invalid && !this.opts.allowUnsecureStopCommandTokens) {
+      throw new CommandFailure(INVALID_STOP_TOKEN);
+    }
     // The runner masks only tokens longer than 6 chars: a short one would mask common words.
     if (token.length > 6) this.opts.effects.mask(token);
     this.stopToken = token;
-    // Shown even with echo off, as the runner does (the caller masks the token).
-    if (!this.echo) out.push(input);
   }
 
   private issue(

@@ -67,9 +67,13 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.stdout.write(RUN_USAGE);
     return 0;
   }
-  if (positionals.length > 1) throw new UsageError(`run takes one directory, got ${positionals.length}: ${positionals.join(" ")}`);
+  if (positionals.length > 1)
+    throw new UsageError(
+      `run takes one directory, got ${positionals.length}: ${positionals.join(" ")}`,
+    );
   const dir = resolve(positionals[0] ?? ".");
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`not a directory: ${dir}`);
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new UsageError(`not a directory: ${dir}`);
 
   const executorName = values.executor ?? "host";
   if (!["host", "bwrap", "docker", "vm"].includes(executorName)) {
@@ -83,7 +87,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     const name = eq === -1 ? s : s.slice(0, eq);
     const value = eq === -1 ? process.env[s] : s.slice(eq + 1);
     if (!name) throw new UsageError(`--secret '${s}': expected NAME=VALUE or NAME`);
-    if (value === undefined) throw new UsageError(`--secret ${name}: no value given and no environment variable ${name}`);
+    if (value === undefined)
+      throw new UsageError(`--secret ${name}: no value given and no environment variable ${name}`);
     secrets[name] = value;
   }
   const inputs = keyValues(values.input, "--input");
@@ -108,13 +113,17 @@ export async function runCommand(argv: string[]): Promise<number> {
     return 2;
   }
   if (files.length === 0) {
-    process.stderr.write(`equinox: no workflows found in ${dir} (looked in .forgejo/workflows, .gitea/workflows, .github/workflows)\n`);
+    process.stderr.write(
+      `equinox: no workflows found in ${dir} (looked in .forgejo/workflows, .gitea/workflows, .github/workflows)\n`,
+    );
     return 2;
   }
 
   const git = await readGitState(dir);
   const eventName = values.event ?? "push";
-  const payload = values["event-file"] ? await readEventFile(values["event-file"]) : defaultPayload(eventName, git, inputs);
+  const payload = values["event-file"]
+    ? await readEventFile(values["event-file"])
+    : defaultPayload(eventName, git, inputs);
   const selection = selectWorkflows(workflows, triggerEvent(eventName, git, payload, inputs));
   if (selection.errors.length > 0) {
     process.stderr.write(`${selection.errors.map((e) => `error: ${e}`).join("\n")}\n`);
@@ -126,7 +135,9 @@ export async function runCommand(argv: string[]): Promise<number> {
     const known = new Set(selection.selected.flatMap((s) => s.workflow.jobs.map((j) => j.id)));
     const missing = only.filter((id) => !known.has(id));
     if (missing.length > 0) {
-      throw new UsageError(`no job ${missing.map((m) => `'${m}'`).join(", ")} in the workflows that '${eventName}' triggers (jobs: ${[...known].join(", ") || "none"})`);
+      throw new UsageError(
+        `no job ${missing.map((m) => `'${m}'`).join(", ")} in the workflows that '${eventName}' triggers (jobs: ${[...known].join(", ") || "none"})`,
+      );
     }
   }
   const planned: PlannedWorkflow[] = selection.selected
@@ -150,7 +161,10 @@ export async function runCommand(argv: string[]): Promise<number> {
     keep: values.keep ?? false,
   });
   const color = !values.json && process.stdout.isTTY === true && !process.env.NO_COLOR;
-  const renderer = new TerminalRenderer((t) => human.write(masker.mask(t)), { color, quiet: values.quiet ?? false });
+  const renderer = new TerminalRenderer((t) => human.write(masker.mask(t)), {
+    color,
+    quiet: values.quiet ?? false,
+  });
   const logs = new Map<string, string[]>();
   const logOf = (key: string) => logs.get(key) ?? (logs.set(key, []), logs.get(key)!);
 
@@ -170,19 +184,34 @@ export async function runCommand(argv: string[]): Promise<number> {
       github: githubContext(git, eventName, payload),
       vars,
       secrets,
-      runner: { os: "Linux", arch: arch() === "arm64" ? "ARM64" : "X64", name: hostname(), environment: "self-hosted" },
+      runner: {
+        os: "Linux",
+        arch: arch() === "arm64" ? "ARM64" : "X64",
+        name: hostname(),
+        environment: "self-hosted",
+      },
       checkout: git.isRepo
-        ? { kind: "git", url: dir, sha: git.sha, ref: git.ref, ...(git.dirty ? { overlayFrom: dir } : {}) }
+        ? {
+            kind: "git",
+            url: dir,
+            sha: git.sha,
+            ref: git.ref,
+            ...(git.dirty ? { overlayFrom: dir } : {}),
+          }
         : { kind: "dir", path: dir },
       actionsUrl: values["actions-url"] ?? process.env.EQUINOX_ACTIONS_URL ?? null,
-      debug: process.env.ACTIONS_STEP_DEBUG === "true" || vars.ACTIONS_STEP_DEBUG === "true" || secrets.ACTIONS_STEP_DEBUG === "true",
+      debug:
+        process.env.ACTIONS_STEP_DEBUG === "true" ||
+        vars.ACTIONS_STEP_DEBUG === "true" ||
+        secrets.ACTIONS_STEP_DEBUG === "true",
     },
     {
       signal: abort.signal,
       onEvent(event) {
         renderer.handle(event);
         if (event.type === "job.log") logOf(event.job.key).push(masker.mask(event.line));
-        if (event.type === "job.event" && event.event.type === "log") logOf(event.job.key).push(...event.event.lines.map((l) => masker.mask(l)));
+        if (event.type === "job.event" && event.event.type === "log")
+          logOf(event.job.key).push(...event.event.lines.map((l) => masker.mask(l)));
       },
     },
   );
@@ -213,25 +242,38 @@ function jsonJob(job: JobRecord, log: string[]) {
     matrix: job.matrix,
     result: job.result,
     outputs: job.outputs,
-    steps: job.steps.map((s) => ({ id: s.id, name: s.name, outcome: s.outcome, conclusion: s.conclusion })),
+    steps: job.steps.map((s) => ({
+      id: s.id,
+      name: s.name,
+      outcome: s.outcome,
+      conclusion: s.conclusion,
+    })),
     log: log.join("\n"),
   };
 }
 
 function printList(planned: PlannedWorkflow[], skipped: { file: string; reason: string }[]) {
   const rows = planned.flatMap((p) =>
-    p.workflow.jobs.filter((j) => !p.only || p.only.includes(j.id)).map((j) => [p.workflow.file, j.id, j.name ?? j.id]),
+    p.workflow.jobs
+      .filter((j) => !p.only || p.only.includes(j.id))
+      .map((j) => [p.workflow.file, j.id, j.name ?? j.id]),
   );
   const header = ["WORKFLOW", "JOB", "NAME"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const fmt = (cells: string[]) => `${cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()}\n`;
+  const fmt = (cells: string[]) =>
+    `${cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd()}\n`;
   process.stdout.write(fmt(header) + rows.map(fmt).join(""));
   for (const s of skipped) process.stderr.write(`not triggered: ${s.file}: ${s.reason}\n`);
 }
 
 async function workflowFiles(dir: string, workflow: string | undefined): Promise<WorkflowFile[]> {
   if (!workflow) return discoverWorkflowFiles(dir);
-  const candidates = isAbsolute(workflow) ? [workflow] : [resolve(workflow), resolve(dir, workflow)];
+  const candidates = isAbsolute(workflow)
+    ? [workflow]
+    : [resolve(workflow), resolve(dir, workflow)];
   const path = candidates.find((c) => existsSync(c) && statSync(c).isFile());
   if (!path) throw new UsageError(`workflow file not found: ${workflow}`);
   const rel = relative(dir, path);
@@ -263,7 +305,8 @@ async function readSecretFile(path: string): Promise<Record<string, string>> {
 async function readEventFile(path: string): Promise<Record<string, unknown>> {
   try {
     const value = JSON.parse(await readFile(path, "utf8")) as unknown;
-    if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error("expected a JSON object");
+    if (typeof value !== "object" || value === null || Array.isArray(value))
+      throw new Error("expected a JSON object");
     return value as Record<string, unknown>;
   } catch (err) {
     throw new UsageError(`--event-file ${path}: ${(err as Error).message}`);
@@ -272,18 +315,31 @@ async function readEventFile(path: string): Promise<Record<string, unknown>> {
 
 type Git = Awaited<ReturnType<typeof readGitState>>;
 
-function defaultPayload(event: string, git: Git, inputs: Record<string, string>): Record<string, unknown> {
+function defaultPayload(
+  event: string,
+  git: Git,
+  inputs: Record<string, string>,
+): Record<string, unknown> {
   const repository = { full_name: git.repository, name: git.repository.split("/").pop() };
   switch (event) {
     case "push":
-      return { ref: git.ref, before: "0".repeat(40), after: git.sha, repository, head_commit: { id: git.sha } };
+      return {
+        ref: git.ref,
+        before: "0".repeat(40),
+        after: git.sha,
+        repository,
+        head_commit: { id: git.sha },
+      };
     case "workflow_dispatch":
       return { ref: git.ref, inputs, repository };
     case "pull_request":
       return {
         action: "opened",
         number: 1,
-        pull_request: { head: { ref: git.branch ?? "", sha: git.sha }, base: { ref: git.branch ?? "main" } },
+        pull_request: {
+          head: { ref: git.branch ?? "", sha: git.sha },
+          base: { ref: git.branch ?? "main" },
+        },
         repository,
       };
     default:
@@ -291,13 +347,27 @@ function defaultPayload(event: string, git: Git, inputs: Record<string, string>)
   }
 }
 
-function triggerEvent(name: string, git: Git, payload: Record<string, unknown>, inputs: Record<string, string>): TriggerEvent {
+function triggerEvent(
+  name: string,
+  git: Git,
+  payload: Record<string, unknown>,
+  inputs: Record<string, string>,
+): TriggerEvent {
   const pr = (payload.pull_request ?? {}) as { base?: { ref?: string } };
   switch (name) {
     case "push":
-      return { name, ref: typeof payload.ref === "string" ? payload.ref : git.ref, changedFiles: null };
+      return {
+        name,
+        ref: typeof payload.ref === "string" ? payload.ref : git.ref,
+        changedFiles: null,
+      };
     case "pull_request":
-      return { name, action: String(payload.action ?? "opened"), baseRef: pr.base?.ref ?? git.branch ?? "main", changedFiles: null };
+      return {
+        name,
+        action: String(payload.action ?? "opened"),
+        baseRef: pr.base?.ref ?? git.branch ?? "main",
+        changedFiles: null,
+      };
     case "workflow_dispatch":
       return { name, inputs };
     case "schedule":
@@ -307,7 +377,11 @@ function triggerEvent(name: string, git: Git, payload: Record<string, unknown>, 
   }
 }
 
-function githubContext(git: Git, eventName: string, event: Record<string, unknown>): Record<string, unknown> {
+function githubContext(
+  git: Git,
+  eventName: string,
+  event: Record<string, unknown>,
+): Record<string, unknown> {
   const ref = typeof event.ref === "string" ? event.ref : git.ref;
   const isTag = ref.startsWith("refs/tags/");
   const pr = event.pull_request as { head?: { ref?: string }; base?: { ref?: string } } | undefined;

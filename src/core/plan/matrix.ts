@@ -159,7 +159,9 @@ function looseEquals(a: unknown, b: unknown): boolean {
 
 function kindOf(v: unknown): "null" | "boolean" | "number" | "string" | "object" {
   if (v === null) return "null";
-  if (typeof v === "boolean" || typeof v === "number" || typeof v === "string") return typeof v;
+  if (typeof v === "boolean") return "boolean";
+  if (typeof v === "number") return "number";
+  if (typeof v === "string") return "string";
   return "object";
 }
 

@@ -63,8 +63,8 @@ describe("filterPatternToRegExp", () => {
     ["[1-2]00", "300", false],
     ["[0-9a-z]+", "a1b2", true],
     ["v[0-9]+.[0-9]+", "v10.2", true],
-    ["v[0-9]+.[0-9]+", "v10x2", true],
-    ["v[0-9]+\\.[0-9]+", "v10x2", false],
+    ["v[0-9]+.[0-9]+", "v10x2", false], // `.` is literal
+    ["v[0-9]+\\.[0-9]+", "v10.2", true],
     ["release-\\*", "release-*", true],
     ["release-\\*", "release-1", false],
     ["a.b", "aXb", false],
@@ -302,6 +302,7 @@ describe("matchTrigger: pull_request", () => {
     };
     expect(outcome({ pull_request_target: {} }, event)).toBe("skip");
     expect(outcome({ pull_request_target: { types: ["closed"] } }, event)).toBe("match");
+    expect(outcome({ pull_request_target: {} }, { name: "pull_request_target" })).toBe("match");
   });
 });
 

@@ -30,10 +30,12 @@ export function matchTrigger(on: Triggers, event: TriggerEvent): TriggerMatch {
   switch (event.name) {
     case "push":
       return matchPush(filters, ev);
-    // pull_request_target shares pull_request's filters; it matches here when the event has the fields.
     case "pull_request":
-    case "pull_request_target":
       return matchPullRequest(event.name, filters, ev);
+    // pull_request_target has pull_request's filters; without PR fields it is just "listed".
+    case "pull_request_target":
+      if (typeof ev.baseRef === "string") return matchPullRequest(event.name, filters, ev);
+      return { kind: "match", inputs: {} };
     case "workflow_dispatch":
       return matchDispatch(config, ev);
     case "schedule":

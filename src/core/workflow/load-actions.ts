@@ -3,7 +3,7 @@ import {
   NoOperationTraceWriter,
   parseWorkflow,
 } from "@actions/workflow-parser";
-import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
+import { type Document, isMap, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import type { StepSpec, Templates } from "../job-spec.ts";
 import type {
   JobDef,
@@ -23,9 +23,14 @@ const DEFAULT_JOB_TIMEOUT_MINUTES = 360;
  * then read from a plain YAML parse, because the parser's template conversion rewrites
  * `run:` scripts and `if:` conditions in ways the runtime must not see.
  */
-export async function loadActionsWorkflow(file: string, content: string): Promise<Loaded<Workflow>> {
+export async function loadActionsWorkflow(
+  file: string,
+  content: string,
+): Promise<Loaded<Workflow>> {
   const parsed = parseWorkflow({ name: file, content }, new NoOperationTraceWriter());
-  const schemaErrors = parsed.context.errors.getErrors().map((e) => toWorkflowError(file, e.message));
+  const schemaErrors = parsed.context.errors
+    .getErrors()
+    .map((e) => toWorkflowError(file, e.message));
   if (schemaErrors.length > 0 || !parsed.value) return { value: null, errors: schemaErrors };
 
   const template = await convertWorkflowTemplate(parsed.context, parsed.value);
@@ -59,7 +64,10 @@ export async function loadActionsWorkflow(file: string, content: string): Promis
       file,
       name: typeof root.name === "string" ? root.name : file,
       // The converter normalizes every `on:` spelling (string, list, mapping) to one shape.
-      on: JSON.parse(JSON.stringify(template.events ?? {})) as Triggers,
+      on: withDispatchDefaults(
+        JSON.parse(JSON.stringify(template.events ?? {})) as Triggers,
+        root.on,
+      ),
       env: readTemplates(root.env),
       defaults: readDefaults(root.defaults),
       jobs,
@@ -68,12 +76,31 @@ export async function loadActionsWorkflow(file: string, content: string): Promis
   };
 }
 
+/** The parser drops `default` of `number` inputs; take the defaults from the YAML itself. */
+function withDispatchDefaults(on: Triggers, rawOn: unknown): Triggers {
+  const rawInputs = asRecord(asRecord(asRecord(rawOn).workflow_dispatch).inputs);
+  const inputs = on.workflow_dispatch?.inputs;
+  if (!inputs) return on;
+  for (const [name, raw] of Object.entries(rawInputs)) {
+    const def = asRecord(raw).default;
+    if (inputs[name] && def !== undefined && inputs[name].default === undefined) {
+      inputs[name].default = def as string | number | boolean;
+    }
+  }
+  return on;
+}
+
 function readJob(id: string, job: Record<string, unknown>, line: number): JobDef {
   const strategy = job.strategy === undefined ? null : readStrategy(job.strategy);
   return {
     id,
     name: job.name === undefined ? null : String(job.name),
-    needs: job.needs === undefined ? [] : Array.isArray(job.needs) ? job.needs.map(String) : [String(job.needs)],
+    needs:
+      job.needs === undefined
+        ? []
+        : Array.isArray(job.needs)
+          ? job.needs.map(String)
+          : [String(job.needs)],
     if: readCondition(job.if),
     runsOn: job["runs-on"] ?? null,
     strategy,
@@ -113,7 +140,8 @@ function readStep(step: Record<string, unknown>): StepSpec {
   }
   const run: StepSpec = { ...common, kind: "run", run: String(step.run ?? "") };
   if (step.shell !== undefined) run.shell = String(step.shell);
-  if (step["working-directory"] !== undefined) run.workingDirectory = String(step["working-directory"]);
+  if (step["working-directory"] !== undefined)
+    run.workingDirectory = String(step["working-directory"]);
   return run;
 }
 
@@ -121,7 +149,8 @@ function readDefaults(raw: unknown): RunDefaults {
   const run = asRecord(asRecord(raw).run);
   const defaults: RunDefaults = {};
   if (run.shell !== undefined) defaults.shell = String(run.shell);
-  if (run["working-directory"] !== undefined) defaults.workingDirectory = String(run["working-directory"]);
+  if (run["working-directory"] !== undefined)
+    defaults.workingDirectory = String(run["working-directory"]);
   return defaults;
 }
 
@@ -152,7 +181,9 @@ function readNumberOrExpr(raw: unknown): number | string | null {
 }
 
 function asRecord(v: unknown): Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  return typeof v === "object" && v !== null && !Array.isArray(v)
+    ? (v as Record<string, unknown>)
+    : {};
 }
 
 function asArray(v: unknown): unknown[] {
@@ -182,6 +213,12 @@ function toWorkflowError(file: string, message: string): WorkflowError {
   if (m) return { file, line: Number(m[2]), col: Number(m[3]), message: m[4]! };
   const bare = message.startsWith(`${file}: `) ? message.slice(file.length + 2) : message;
   const yamlPos = / at line (\d+), column (\d+)/.exec(bare);
-  if (yamlPos) return { file, line: Number(yamlPos[1]), col: Number(yamlPos[2]), message: bare.split("\n")[0]! };
+  if (yamlPos)
+    return {
+      file,
+      line: Number(yamlPos[1]),
+      col: Number(yamlPos[2]),
+      message: bare.split("\n")[0]!,
+    };
   return { file, message: bare };
 }

@@ -2,9 +2,15 @@ import { spawn } from "node:child_process";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { NdjsonDecoder } from "../../core/ndjson.ts";
-import type { Executor, PrepareRequest, RunningRuntime, RuntimeExit, Session } from "../executor.ts";
-import { runtimeBundlePath } from "../runtime-bundle.ts";
+import type {
+  Executor,
+  PrepareRequest,
+  RunningRuntime,
+  RuntimeExit,
+  Session,
+} from "../executor.ts";
 import { LineReader } from "../line-reader.ts";
+import { runtimeBundlePath } from "../runtime-bundle.ts";
 
 export interface HostExecutorOptions {
   /** Directory under which each job gets `<jobKey>/{workspace,temp,files}`. */
@@ -61,7 +67,8 @@ function startRuntime(
   const deliver = (results: ReturnType<NdjsonDecoder["push"]>) => {
     for (const r of results) {
       if (r.ok) handlers.onEvent(r.event);
-      else handlers.onDiagnostic(`runtime event line ${r.line}: ${r.error}: ${r.text.slice(0, 200)}`);
+      else
+        handlers.onDiagnostic(`runtime event line ${r.line}: ${r.error}: ${r.text.slice(0, 200)}`);
     }
   };
   child.stdout.setEncoding("utf8");
