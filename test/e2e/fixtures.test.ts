@@ -79,7 +79,7 @@ describe.concurrent("workflow fixtures (equinox run --json)", () => {
         if (want.matrix !== undefined) expect(job.matrix).toEqual(want.matrix);
         if (want.steps) {
           expect(job.steps.length, where).toBe(want.steps.length);
-          want.steps.forEach((s, i) => expect(job.steps[i], where).toMatchObject(s));
+          for (const [i, s] of want.steps.entries()) expect(job.steps[i], where).toMatchObject(s);
         }
         let from = 0;
         for (const s of want.log ?? []) {

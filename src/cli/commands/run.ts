@@ -166,7 +166,14 @@ export async function runCommand(argv: string[]): Promise<number> {
     quiet: values.quiet ?? false,
   });
   const logs = new Map<string, string[]>();
-  const logOf = (key: string) => logs.get(key) ?? (logs.set(key, []), logs.get(key)!);
+  const logOf = (key: string) => {
+    let lines = logs.get(key);
+    if (!lines) {
+      lines = [];
+      logs.set(key, lines);
+    }
+    return lines;
+  };
 
   const abort = new AbortController();
   let interrupts = 0;
