@@ -27,6 +27,9 @@ for (const { name, entry } of entries) {
     metafile: true,
     sourcemap: "linked",
     legalComments: "none",
+    // Smaller bundles parse faster: the runtime starts once per job.
+    minify: true,
+    keepNames: true,
     logLevel: "warning",
   });
   await writeFile(`dist/${name}.meta.json`, JSON.stringify(result.metafile));

@@ -27,6 +27,13 @@ import type { JobSpec } from "../core/job-spec.ts";
 export interface Executor {
   readonly kind: ExecutorKind;
   prepare(request: PrepareRequest): Promise<Session>;
+  /**
+   * A hint that a job will start soon: an executor may get a runtime ready ahead of
+   * time (start latency is most of a short job's cost). Optional; never required.
+   */
+  warm?(): void;
+  /** Releases what `warm` prepared. Called once when the caller is done with the executor. */
+  dispose?(): Promise<void>;
 }
 
 export type ExecutorKind = "host" | "bwrap" | "docker" | "vm";

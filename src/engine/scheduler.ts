@@ -394,6 +394,7 @@ export class Scheduler {
   private startInstance(inst: Instance) {
     inst.state = "running";
     this.running++;
+    if (this.hasPendingWork()) this.executor.warm?.();
     inst.record.startedAt = Date.now();
     this.emit({ type: "job.started", job: inst.info });
     const def = inst.node.def;
@@ -437,6 +438,11 @@ export class Scheduler {
         });
       },
     );
+  }
+
+  /** Jobs not yet started: queued instances, or jobs still waiting on their needs. */
+  private hasPendingWork(): boolean {
+    return this.nodes.some((n) => n.state === "waiting" || n.instances.some((i) => i.state === "queued"));
   }
 
   private finishInstance(inst: Instance, outcome: JobOutcome) {

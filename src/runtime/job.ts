@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { accessSync, constants } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Result } from "../core/events.ts";
@@ -51,6 +51,8 @@ async function execute(state: JobState, processEnv: NodeJS.ProcessEnv): Promise<
       mkdir(d, { recursive: true }),
     ),
   );
+  // The executor may have started this process before the job's workspace existed.
+  process.chdir(spec.paths.workspace);
   const eventPath = join(spec.paths.files, "event.json");
   await writeFile(eventPath, JSON.stringify(spec.contexts.github.event ?? {}, null, 2));
   state.baseEnv = { ...processEnv, ...githubEnv(spec, eventPath) };
@@ -109,11 +111,16 @@ function finish(state: JobState, result: Result): Result {
   return result;
 }
 
+/** Looks for an executable `bash` on PATH without spawning anything (this runs per job). */
 function hasBash(env: NodeJS.ProcessEnv): boolean {
-  try {
-    execFileSync("bash", ["-c", ":"], { env, stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
+  for (const dir of (env.PATH ?? "").split(":")) {
+    if (!dir) continue;
+    try {
+      accessSync(join(dir, "bash"), constants.X_OK);
+      return true;
+    } catch {
+      // not here
+    }
   }
+  return false;
 }

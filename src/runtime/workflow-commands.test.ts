@@ -365,8 +365,9 @@ const cases: Case[] = [
   {
     name: "echo: ON/Off accepted, anything else fails",
     lines: ["::echo:: ON ", "::echo::Off", "::echo::maybe"],
+    // Echo happens before the command runs: `on` is not echoed, `off` is.
     out: [
-      "::echo:: ON ",
+      "::echo::Off",
       `##[error]${UNABLE("::echo::maybe")}`,
       "##[error]Invalid echo command value. Possible values can be: 'on', 'off'. Current value is: 'maybe'.",
     ],

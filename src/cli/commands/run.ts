@@ -100,58 +100,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const masker = new Masker();
   for (const v of Object.values(secrets)) masker.add(v);
 
-  const files = await workflowFiles(dir, values.workflow);
-  const workflows: Workflow[] = [];
-  const errors: string[] = [];
-  for (const file of files) {
-    const loaded = await loadActionsWorkflow(file.path, file.content);
-    if (loaded.value) workflows.push(loaded.value);
-    errors.push(...loaded.errors.map(formatWorkflowError));
-  }
-  if (errors.length > 0) {
-    process.stderr.write(`${errors.map((e) => `error: ${e}`).join("\n")}\n`);
-    return 2;
-  }
-  if (files.length === 0) {
-    process.stderr.write(
-      `equinox: no workflows found in ${dir} (looked in .forgejo/workflows, .gitea/workflows, .github/workflows)\n`,
-    );
-    return 2;
-  }
-
-  const git = await readGitState(dir);
-  const eventName = values.event ?? "push";
-  const payload = values["event-file"]
-    ? await readEventFile(values["event-file"])
-    : defaultPayload(eventName, git, inputs);
-  const selection = selectWorkflows(workflows, triggerEvent(eventName, git, payload, inputs));
-  if (selection.errors.length > 0) {
-    process.stderr.write(`${selection.errors.map((e) => `error: ${e}`).join("\n")}\n`);
-    return 2;
-  }
-
-  const only = values.job ?? null;
-  if (only) {
-    const known = new Set(selection.selected.flatMap((s) => s.workflow.jobs.map((j) => j.id)));
-    const missing = only.filter((id) => !known.has(id));
-    if (missing.length > 0) {
-      throw new UsageError(
-        `no job ${missing.map((m) => `'${m}'`).join(", ")} in the workflows that '${eventName}' triggers (jobs: ${[...known].join(", ") || "none"})`,
-      );
-    }
-  }
-  const planned: PlannedWorkflow[] = selection.selected
-    .filter((s) => !only || s.workflow.jobs.some((j) => only.includes(j.id)))
-    .map((s) => ({ workflow: s.workflow, inputs: s.inputs, only }));
-
-  if (values.list) {
-    printList(planned, selection.skipped);
-    return 0;
-  }
-  if (executorName !== "host") {
-    throw new UsageError(`the ${executorName} executor is not available yet; use --executor host`);
-  }
-
+  // Git state is read, and a runtime started, while the workflows are parsed.
   const root = await mkdtemp(join(tmpdir(), "equinox-run-"));
   const cacheHome = process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache");
   const executor = new HostExecutor({
@@ -160,86 +109,150 @@ export async function runCommand(argv: string[]): Promise<number> {
     env: { ...process.env, ...extraEnv },
     keep: values.keep ?? false,
   });
-  const color = !values.json && process.stdout.isTTY === true && !process.env.NO_COLOR;
-  const renderer = new TerminalRenderer((t) => human.write(masker.mask(t)), {
-    color,
-    quiet: values.quiet ?? false,
-  });
-  const logs = new Map<string, string[]>();
-  const logOf = (key: string) => {
-    let lines = logs.get(key);
-    if (!lines) {
-      lines = [];
-      logs.set(key, lines);
-    }
-    return lines;
-  };
-
-  const abort = new AbortController();
-  let interrupts = 0;
-  const onInterrupt = () => {
-    if (++interrupts > 1) process.exit(130);
-    process.stderr.write("\nCancelling (press Ctrl-C again to quit at once)…\n");
-    abort.abort();
-  };
-  process.on("SIGINT", onInterrupt);
-  process.on("SIGTERM", onInterrupt);
-
-  const scheduler = new Scheduler(
-    executor,
-    {
-      github: githubContext(git, eventName, payload),
-      vars,
-      secrets,
-      runner: {
-        os: "Linux",
-        arch: arch() === "arm64" ? "ARM64" : "X64",
-        name: hostname(),
-        environment: "self-hosted",
-      },
-      checkout: git.isRepo
-        ? {
-            kind: "git",
-            url: dir,
-            sha: git.sha,
-            ref: git.ref,
-            ...(git.dirty ? { overlayFrom: dir } : {}),
-          }
-        : { kind: "dir", path: dir },
-      actionsUrl: values["actions-url"] ?? process.env.EQUINOX_ACTIONS_URL ?? null,
-      debug:
-        process.env.ACTIONS_STEP_DEBUG === "true" ||
-        vars.ACTIONS_STEP_DEBUG === "true" ||
-        secrets.ACTIONS_STEP_DEBUG === "true",
-    },
-    {
-      signal: abort.signal,
-      onEvent(event) {
-        renderer.handle(event);
-        if (event.type === "job.log") logOf(event.job.key).push(masker.mask(event.line));
-        if (event.type === "job.event" && event.event.type === "log")
-          logOf(event.job.key).push(...event.event.lines.map((l) => masker.mask(l)));
-      },
-    },
-  );
-  let summary: Awaited<ReturnType<Scheduler["run"]>>;
+  if (executorName === "host" && !values.list) executor.warm();
   try {
-    summary = await scheduler.run(planned);
+    return await planAndRun();
   } finally {
-    process.off("SIGINT", onInterrupt);
-    process.off("SIGTERM", onInterrupt);
+    await executor.dispose();
     if (!values.keep) await rm(root, { recursive: true, force: true });
     else human.write(`Job directories kept in ${root}\n`);
   }
-  renderer.summary(summary.jobs, summary.result);
-  if (values.json) {
-    const doc = {
-      result: summary.result,
-      jobs: summary.jobs.map((j) => jsonJob(j, logs.get(j.key) ?? [])),
+
+  async function planAndRun(): Promise<number> {
+    const gitState = readGitState(dir);
+    const files = await workflowFiles(dir, values.workflow);
+    const workflows: Workflow[] = [];
+    const errors: string[] = [];
+    for (const file of files) {
+      const loaded = await loadActionsWorkflow(file.path, file.content);
+      if (loaded.value) workflows.push(loaded.value);
+      errors.push(...loaded.errors.map(formatWorkflowError));
+    }
+    if (errors.length > 0) {
+      process.stderr.write(`${errors.map((e) => `error: ${e}`).join("\n")}\n`);
+      return 2;
+    }
+    if (files.length === 0) {
+      process.stderr.write(
+        `equinox: no workflows found in ${dir} (looked in .forgejo/workflows, .gitea/workflows, .github/workflows)\n`,
+      );
+      return 2;
+    }
+
+    const git = await gitState;
+    const eventName = values.event ?? "push";
+    const payload = values["event-file"]
+      ? await readEventFile(values["event-file"])
+      : defaultPayload(eventName, git, inputs);
+    const selection = selectWorkflows(workflows, triggerEvent(eventName, git, payload, inputs));
+    if (selection.errors.length > 0) {
+      process.stderr.write(`${selection.errors.map((e) => `error: ${e}`).join("\n")}\n`);
+      return 2;
+    }
+
+    const only = values.job ?? null;
+    if (only) {
+      const known = new Set(selection.selected.flatMap((s) => s.workflow.jobs.map((j) => j.id)));
+      const missing = only.filter((id) => !known.has(id));
+      if (missing.length > 0) {
+        throw new UsageError(
+          `no job ${missing.map((m) => `'${m}'`).join(", ")} in the workflows that '${eventName}' triggers (jobs: ${[...known].join(", ") || "none"})`,
+        );
+      }
+    }
+    const planned: PlannedWorkflow[] = selection.selected
+      .filter((s) => !only || s.workflow.jobs.some((j) => only.includes(j.id)))
+      .map((s) => ({ workflow: s.workflow, inputs: s.inputs, only }));
+
+    if (values.list) {
+      printList(planned, selection.skipped);
+      return 0;
+    }
+    if (executorName !== "host") {
+      throw new UsageError(
+        `the ${executorName} executor is not available yet; use --executor host`,
+      );
+    }
+
+    const color = !values.json && process.stdout.isTTY === true && !process.env.NO_COLOR;
+    const renderer = new TerminalRenderer((t) => human.write(masker.mask(t)), {
+      color,
+      quiet: values.quiet ?? false,
+    });
+    const logs = new Map<string, string[]>();
+    const logOf = (key: string) => {
+      let lines = logs.get(key);
+      if (!lines) {
+        lines = [];
+        logs.set(key, lines);
+      }
+      return lines;
     };
-    process.stdout.write(`${masker.mask(JSON.stringify(doc))}\n`);
+
+    const abort = new AbortController();
+    let interrupts = 0;
+    const onInterrupt = () => {
+      if (++interrupts > 1) process.exit(130);
+      process.stderr.write("\nCancelling (press Ctrl-C again to quit at once)…\n");
+      abort.abort();
+    };
+    process.on("SIGINT", onInterrupt);
+    process.on("SIGTERM", onInterrupt);
+
+    const scheduler = new Scheduler(
+      executor,
+      {
+        github: githubContext(git, eventName, payload),
+        vars,
+        secrets,
+        runner: {
+          os: "Linux",
+          arch: arch() === "arm64" ? "ARM64" : "X64",
+          name: hostname(),
+          environment: "self-hosted",
+        },
+        checkout: git.isRepo
+          ? {
+              kind: "git",
+              url: dir,
+              sha: git.sha,
+              ref: git.ref,
+              ...(git.dirty ? { overlayFrom: dir } : {}),
+            }
+          : { kind: "dir", path: dir },
+        actionsUrl: values["actions-url"] ?? process.env.EQUINOX_ACTIONS_URL ?? null,
+        debug:
+          process.env.ACTIONS_STEP_DEBUG === "true" ||
+          vars.ACTIONS_STEP_DEBUG === "true" ||
+          secrets.ACTIONS_STEP_DEBUG === "true",
+      },
+      {
+        signal: abort.signal,
+        onEvent(event) {
+          renderer.handle(event);
+          if (event.type === "job.log") logOf(event.job.key).push(masker.mask(event.line));
+          if (event.type === "job.event" && event.event.type === "log")
+            logOf(event.job.key).push(...event.event.lines.map((l) => masker.mask(l)));
+        },
+      },
+    );
+    let summary: Awaited<ReturnType<Scheduler["run"]>>;
+    try {
+      summary = await scheduler.run(planned);
+    } finally {
+      process.off("SIGINT", onInterrupt);
+      process.off("SIGTERM", onInterrupt);
+    }
+    renderer.summary(summary.jobs, summary.result);
+    if (values.json) {
+      const doc = {
+        result: summary.result,
+        jobs: summary.jobs.map((j) => jsonJob(j, logs.get(j.key) ?? [])),
+      };
+      process.stdout.write(`${masker.mask(JSON.stringify(doc))}\n`);
+    }
+    return summary.result === "success" ? 0 : 1;
   }
-  return summary.result === "success" ? 0 : 1;
 }
 
 function jsonJob(job: JobRecord, log: string[]) {

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { NdjsonDecoder } from "../../core/ndjson.ts";
@@ -29,7 +29,40 @@ export interface HostExecutorOptions {
  */
 export class HostExecutor implements Executor {
   readonly kind = "host";
+  /** A runtime process already started and waiting for its spec on stdin. */
+  private spare: ChildProcessWithoutNullStreams | null = null;
   constructor(private readonly options: HostExecutorOptions) {}
+
+  private spawnRuntime(): ChildProcessWithoutNullStreams {
+    // The runtime changes into the job's workspace itself once it has read its spec.
+    return spawn(process.execPath, [runtimeBundlePath()], {
+      cwd: this.options.root,
+      env: this.options.env ?? process.env,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+  }
+
+  warm(): void {
+    if (this.spare && this.spare.exitCode === null && this.spare.signalCode === null) return;
+    this.spare = this.spawnRuntime();
+    this.spare.on("error", () => {});
+  }
+
+  async dispose(): Promise<void> {
+    const spare = this.spare;
+    this.spare = null;
+    if (!spare || spare.exitCode !== null || spare.signalCode !== null) return;
+    const closed = new Promise((resolve) => spare.once("close", resolve));
+    spare.kill("SIGKILL");
+    await closed;
+  }
+
+  private takeRuntime(): ChildProcessWithoutNullStreams {
+    const spare = this.spare;
+    this.spare = null;
+    if (spare && spare.exitCode === null && spare.signalCode === null) return spare;
+    return this.spawnRuntime();
+  }
 
   async prepare(request: PrepareRequest): Promise<Session> {
     const dir = join(this.options.root, request.jobKey);
@@ -40,11 +73,11 @@ export class HostExecutor implements Executor {
       toolCache: this.options.toolCache,
     };
     await mkdir(paths.workspace, { recursive: true });
-    const { env = process.env, keep = false } = this.options;
+    const keep = this.options.keep ?? false;
     return {
       paths,
       inContainer: false,
-      start: (spec, handlers) => startRuntime(paths.workspace, env, JSON.stringify(spec), handlers),
+      start: (spec, handlers) => attachRuntime(this.takeRuntime(), JSON.stringify(spec), handlers),
       cleanup: async () => {
         if (!keep) await rm(dir, { recursive: true, force: true });
       },
@@ -52,17 +85,11 @@ export class HostExecutor implements Executor {
   }
 }
 
-function startRuntime(
-  cwd: string,
-  env: NodeJS.ProcessEnv,
+function attachRuntime(
+  child: ChildProcessWithoutNullStreams,
   specJson: string,
   handlers: Parameters<Session["start"]>[1],
 ): RunningRuntime {
-  const child = spawn(process.execPath, [runtimeBundlePath()], {
-    cwd,
-    env,
-    stdio: ["pipe", "pipe", "pipe"],
-  });
   const decoder = new NdjsonDecoder();
   const deliver = (results: ReturnType<NdjsonDecoder["push"]>) => {
     for (const r of results) {

@@ -1,0 +1,14 @@
+// `npm run bench -- NAME...`: runs the named benchmarks (all when none is named).
+const BENCHES = { "local-run": "./local-run.mjs" };
+const names = process.argv.slice(2);
+for (const name of names) {
+  if (!BENCHES[name]) {
+    console.error(`unknown benchmark '${name}' (have: ${Object.keys(BENCHES).join(", ")})`);
+    process.exit(2);
+  }
+}
+for (const name of names.length > 0 ? names : Object.keys(BENCHES)) {
+  console.log(`# ${name}`);
+  const { run } = await import(BENCHES[name]);
+  await run();
+}
