@@ -47,7 +47,9 @@ async function measure(label, workflow, commands) {
   }
   const e = median(eq);
   const b = median(sh);
-  console.log(`${label}: equinox ${fmt(e)}  bash ${fmt(b)}  ratio ${(e / b).toFixed(1)}x  (median of ${ITERATIONS})`);
+  console.log(
+    `${label}: equinox ${fmt(e)}  bash ${fmt(b)}  ratio ${(e / b).toFixed(1)}x  (median of ${ITERATIONS})`,
+  );
   return { e, b };
 }
 
@@ -58,8 +60,22 @@ async function coldStart() {
     version: 1,
     jobId: "cold",
     name: "cold",
-    paths: { workspace: join(dir, "w"), temp: join(dir, "t"), toolCache: join(dir, "c"), files: join(dir, "f") },
-    contexts: { github: {}, vars: {}, secrets: {}, matrix: null, strategy: null, needs: {}, inputs: {}, runner: {} },
+    paths: {
+      workspace: join(dir, "w"),
+      temp: join(dir, "t"),
+      toolCache: join(dir, "c"),
+      files: join(dir, "f"),
+    },
+    contexts: {
+      github: {},
+      vars: {},
+      secrets: {},
+      matrix: null,
+      strategy: null,
+      needs: {},
+      inputs: {},
+      runner: {},
+    },
     env: { workflow: {}, job: {} },
     defaults: {},
     steps: [],
@@ -75,7 +91,9 @@ async function coldStart() {
     times.push(
       await new Promise((resolvePromise, reject) => {
         const start = performance.now();
-        const child = spawn(process.execPath, [join(ROOT, "dist", "runtime.mjs")], { stdio: ["pipe", "pipe", "inherit"] });
+        const child = spawn(process.execPath, [join(ROOT, "dist", "runtime.mjs")], {
+          stdio: ["pipe", "pipe", "inherit"],
+        });
         let first = null;
         child.stdout.once("data", () => {
           first = performance.now() - start;
@@ -88,8 +106,11 @@ async function coldStart() {
     );
   }
   const nodeBare = [];
-  for (let i = 0; i < ITERATIONS; i++) nodeBare.push(await timeCommand(process.execPath, ["-e", ""]));
-  console.log(`runtime cold start (spawn → first event): ${fmt(median(times))}  (bare \`node -e ''\`: ${fmt(median(nodeBare))})`);
+  for (let i = 0; i < ITERATIONS; i++)
+    nodeBare.push(await timeCommand(process.execPath, ["-e", ""]));
+  console.log(
+    `runtime cold start (spawn → first event): ${fmt(median(times))}  (bare \`node -e ''\`: ${fmt(median(nodeBare))})`,
+  );
 }
 
 export async function run() {
@@ -105,10 +126,15 @@ export async function run() {
   await measure(
     `${chainJobs}-job needs chain x ${chainSteps} steps`,
     workflowChain(chainJobs, chainSteps),
-    Array.from({ length: chainJobs * chainSteps }, (_, i) => `echo "job${Math.floor(i / chainSteps)} step ${i % chainSteps}"`),
+    Array.from(
+      { length: chainJobs * chainSteps },
+      (_, i) => `echo "job${Math.floor(i / chainSteps)} step ${i % chainSteps}"`,
+    ),
   );
   const perStep = (one.e - one.b - (single.e - single.b)) / (steps - 1);
   const fixed = single.e - single.b;
-  console.log(`overhead per step: ${fmt(perStep)} (target < 5 ms)   fixed per run: ${fmt(fixed)} (target < 200 ms)`);
+  console.log(
+    `overhead per step: ${fmt(perStep)} (target < 5 ms)   fixed per run: ${fmt(fixed)} (target < 200 ms)`,
+  );
   await coldStart();
 }

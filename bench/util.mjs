@@ -25,7 +25,8 @@ export function timeCommand(cmd, args, opts = {}) {
     });
     child.on("error", reject);
     child.on("close", (code) => {
-      if (code !== 0) reject(new Error(`${cmd} ${args.join(" ")} exited ${code}: ${stderr.slice(-2000)}`));
+      if (code !== 0)
+        reject(new Error(`${cmd} ${args.join(" ")} exited ${code}: ${stderr.slice(-2000)}`));
       else resolve(performance.now() - start);
     });
   });

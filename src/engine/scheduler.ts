@@ -442,7 +442,9 @@ export class Scheduler {
 
   /** Jobs not yet started: queued instances, or jobs still waiting on their needs. */
   private hasPendingWork(): boolean {
-    return this.nodes.some((n) => n.state === "waiting" || n.instances.some((i) => i.state === "queued"));
+    return this.nodes.some(
+      (n) => n.state === "waiting" || n.instances.some((i) => i.state === "queued"),
+    );
   }
 
   private finishInstance(inst: Instance, outcome: JobOutcome) {

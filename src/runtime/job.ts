@@ -38,7 +38,8 @@ export function runJob(spec: JobSpec, out: EventWriter, processEnv: NodeJS.Proce
     cancel() {
       if (state.cancelled) return;
       state.cancelled = true;
-      state.current?.terminate(CANCEL_GRACE_MS);
+      if (state.current && !state.current.runsDespiteCancel)
+        state.current.process.terminate(CANCEL_GRACE_MS);
     },
   };
 }

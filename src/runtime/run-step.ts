@@ -113,7 +113,7 @@ export async function runCommand(ctx: StepContext, cmd: CommandSpec): Promise<St
       state.out.log(logIndex, shown);
     },
   });
-  state.current = proc;
+  state.current = { process: proc, runsDespiteCancel: ctx.runsDespiteCancel };
   let timedOut = false;
   const timer =
     ctx.timeoutMs === null
@@ -122,8 +122,9 @@ export async function runCommand(ctx: StepContext, cmd: CommandSpec): Promise<St
           timedOut = true;
           proc.terminate(CANCEL_GRACE_MS);
         }, ctx.timeoutMs);
-  // Cancellation may have arrived between steps.
-  if (state.cancelled) proc.terminate(CANCEL_GRACE_MS);
+  // Cancellation may have arrived after this step was chosen but before it started.
+  const stopsOnCancel = !ctx.runsDespiteCancel;
+  if (state.cancelled && stopsOnCancel) proc.terminate(CANCEL_GRACE_MS);
   const exit = await proc.done;
   if (timer) clearTimeout(timer);
   state.current = null;
@@ -140,7 +141,7 @@ export async function runCommand(ctx: StepContext, cmd: CommandSpec): Promise<St
     ]);
     return { outcome: "cancelled", outputs };
   }
-  if (state.cancelled) {
+  if (state.cancelled && stopsOnCancel) {
     state.out.log(logIndex, ["##[error]The operation was canceled."]);
     return { outcome: "cancelled", outputs };
   }
@@ -149,7 +150,8 @@ export async function runCommand(ctx: StepContext, cmd: CommandSpec): Promise<St
   if (exit.kind === "signalled")
     return fail(ctx, `Process was killed by signal ${exit.signal}.`, outputs);
   if (exit.code !== 0) return fail(ctx, `Process completed with exit code ${exit.code}.`, outputs);
-  return { outcome: applied ? "success" : "failure", outputs };
+  // As in Actions, a workflow command that could not be processed fails the step.
+  return { outcome: applied && !processor.failed ? "success" : "failure", outputs };
 }
 
 /** Applies GITHUB_ENV/OUTPUT/PATH/STEP_SUMMARY; false when one of them was malformed. */

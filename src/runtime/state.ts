@@ -23,7 +23,7 @@ export interface JobState {
   status: "success" | "failure";
   cancelled: boolean;
   /** The step process currently running, for cancellation. */
-  current: RunningProcess | null;
+  current: { process: RunningProcess; runsDespiteCancel: boolean } | null;
   /** Numbers the per-step files (scripts, env files) uniquely across nested steps. */
   fileCounter: number;
   bashAvailable: boolean;

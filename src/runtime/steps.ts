@@ -27,6 +27,11 @@ export interface StepContext {
   env: Record<string, string>;
   /** Timeout for this step, in ms (null: none beyond the job's). */
   timeoutMs: number | null;
+  /**
+   * The job was already cancelled when this step was chosen to run (an `always()`
+   * or `cancelled()` step): cancellation does not stop it.
+   */
+  runsDespiteCancel: boolean;
 }
 
 /**
@@ -123,7 +128,7 @@ function prepareStep(state: JobState, scope: StepScope, step: StepSpec, index: n
   }
   return {
     ok: true,
-    context: { state, scope, logIndex: index, env, timeoutMs },
+    context: { state, scope, logIndex: index, env, timeoutMs, runsDespiteCancel: state.cancelled },
     continueOnError: coe.value,
   };
 }

@@ -30,10 +30,11 @@ export function parseWorkflowCommand(line: string): WorkflowCommand | null {
 
   const properties: Record<string, string> = {};
   if (space > 0) {
-    for (const pair of info
+    const pairs = info
       .slice(space + 1)
       .trim()
-      .split(",")) {
+      .split(",");
+    for (const pair of pairs) {
       const equals = pair.indexOf("=");
       // Like the runner, `key=` and `=value` are dropped rather than rejected.
       if (equals <= 0 || equals === pair.length - 1) continue;
@@ -52,7 +53,6 @@ function invert(map: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(map).map(([k, v]) => [v, k]));
 }
 
-// Single-pass replacement, so `%250A` becomes `%0A` and not a newline.
 export function escapeData(s: string): string {
   return s.replace(/[%\r\n]/g, (c) => DATA_ESCAPES[c]!);
 }
@@ -61,6 +61,7 @@ export function escapeProperty(s: string): string {
   return s.replace(/[%\r\n:,]/g, (c) => PROPERTY_ESCAPES[c]!);
 }
 
+// Single-pass replacement, so `%250A` becomes `%0A` and not a newline.
 function unescapeData(s: string): string {
   return s.replace(/%(?:25|0D|0A)/g, (e) => DATA_UNESCAPES[e]!);
 }

@@ -1,0 +1,237 @@
+/**
+ * The runtime as a black box: a JobSpec on stdin, events on stdout. Transcripts
+ * pin the event sequence (one line per event, without timestamps).
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { RuntimeEvent } from "../../src/core/events.ts";
+import type { JobSpec, StepSpec } from "../../src/core/job-spec.ts";
+import { NdjsonDecoder } from "../../src/core/ndjson.ts";
+import { ROOT } from "../helpers.ts";
+
+function spec(steps: Partial<StepSpec>[], extra: Partial<JobSpec> = {}): JobSpec {
+  const dir = mkdtempSync(join(tmpdir(), "equinox-rt-test-"));
+  return {
+    version: 1,
+    jobId: "t",
+    name: "t",
+    paths: {
+      workspace: join(dir, "w"),
+      temp: join(dir, "tmp"),
+      toolCache: join(dir, "cache"),
+      files: join(dir, "f"),
+    },
+    contexts: {
+      github: { sha: "abc" },
+      vars: {},
+      secrets: {},
+      matrix: null,
+      strategy: null,
+      needs: {},
+      inputs: {},
+      runner: { os: "Linux" },
+    },
+    env: { workflow: {}, job: {} },
+    defaults: {},
+    steps: steps.map(
+      (s) =>
+        ({
+          kind: "run",
+          run: "true",
+          id: null,
+          name: null,
+          if: null,
+          env: {},
+          continueOnError: false,
+          timeoutMinutes: null,
+          ...s,
+        }) as StepSpec,
+    ),
+    outputs: {},
+    inContainer: false,
+    checkout: { kind: "none" },
+    actionsUrl: null,
+    mask: [],
+    debug: false,
+    ...extra,
+  };
+}
+
+interface Runtime {
+  events: RuntimeEvent[];
+  code: number | null;
+  stderr: string;
+}
+
+function runRuntime(
+  job: JobSpec,
+  opts: { onEvent?: (e: RuntimeEvent, child: ReturnType<typeof spawn>) => void; raw?: string } = {},
+): Promise<Runtime> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(ROOT, "dist", "runtime.mjs")], {
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    const decoder = new NdjsonDecoder();
+    const events: RuntimeEvent[] = [];
+    let stderr = "";
+    child.stdout.setEncoding("utf8");
+    child.stdout.on("data", (chunk: string) => {
+      for (const r of decoder.push(chunk)) {
+        if (!r.ok) throw new Error(`bad event line ${r.line}: ${r.text}`);
+        events.push(r.event);
+        opts.onEvent?.(r.event, child);
+      }
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    child.on("close", (code) => resolve({ events, code, stderr }));
+    child.stdin.end(opts.raw ?? JSON.stringify(job));
+  });
+}
+
+function transcript(events: RuntimeEvent[]): string[] {
+  return events.map((e) => {
+    switch (e.type) {
+      case "job.started":
+        return `job.started ${e.job}`;
+      case "step.started":
+        return `step.started #${e.index} ${e.name}`;
+      case "log":
+        return `log #${e.step} ${JSON.stringify(e.lines)}`;
+      case "annotation":
+        return `annotation #${e.step} ${e.annotation.level} ${e.annotation.message}`;
+      case "step.summary":
+        return `step.summary #${e.index} ${JSON.stringify(e.markdown)}`;
+      case "step.finished":
+        return `step.finished #${e.index} ${e.outcome}/${e.conclusion} ${JSON.stringify(e.outputs)}`;
+      case "job.outputs":
+        return `job.outputs ${JSON.stringify(e.outputs)}`;
+      case "job.finished":
+        return `job.finished ${e.result}`;
+    }
+  });
+}
+
+describe("runtime event stream", () => {
+  it("runs steps in order and ends with job.finished", async () => {
+    const r = await runRuntime(
+      spec(
+        [
+          { id: "a", name: "First", run: 'echo "hello"\necho "v=1" >> "$GITHUB_OUTPUT"' },
+          { run: "echo '::warning::careful'; exit 3" },
+          { name: "Cleanup", if: "always()", run: "echo bye" },
+        ],
+        { outputs: { v: "${{ steps.a.outputs.v }}" } },
+      ),
+    );
+    expect(r.code).toBe(0);
+    expect(transcript(r.events)).toEqual([
+      "job.started t",
+      "step.started #0 First",
+      'log #0 ["hello"]',
+      'step.finished #0 success/success {"v":"1"}',
+      "step.started #1 echo '::warning::careful'; exit 3",
+      "annotation #1 warning careful",
+      'log #1 ["##[warning]careful"]',
+      'log #1 ["##[error]Process completed with exit code 3."]',
+      "step.finished #1 failure/failure {}",
+      "step.started #2 Cleanup",
+      'log #2 ["bye"]',
+      "step.finished #2 success/success {}",
+      "job.finished failure",
+    ]);
+  });
+
+  it("emits job outputs and a step summary on success", async () => {
+    const r = await runRuntime(
+      spec(
+        [
+          {
+            id: "s",
+            run: 'echo "## Report" >> "$GITHUB_STEP_SUMMARY"; echo "x=42" >> "$GITHUB_OUTPUT"',
+          },
+        ],
+        {
+          outputs: { answer: "${{ steps.s.outputs.x }}" },
+        },
+      ),
+    );
+    expect(transcript(r.events).slice(-4)).toEqual([
+      'step.summary #0 "## Report\\n"',
+      'step.finished #0 success/success {"x":"42"}',
+      'job.outputs {"answer":"42"}',
+      "job.finished success",
+    ]);
+  });
+
+  it("masks secrets before they leave the runtime", async () => {
+    const r = await runRuntime(
+      spec(
+        [
+          {
+            name: "uses ${{ secrets.TOKEN }}",
+            run: 'echo "token=$T"',
+            env: { T: "${{ secrets.TOKEN }}" },
+          },
+        ],
+        {
+          contexts: {
+            github: {},
+            vars: {},
+            secrets: { TOKEN: "hunter2-very-secret" },
+            matrix: null,
+            strategy: null,
+            needs: {},
+            inputs: {},
+            runner: {},
+          },
+        },
+      ),
+    );
+    const wire = JSON.stringify(r.events);
+    expect(wire).not.toContain("hunter2-very-secret");
+    expect(transcript(r.events)).toContain('log #0 ["token=***"]');
+    expect(transcript(r.events)).toContain("step.started #0 uses ***");
+  });
+
+  it("cancels on SIGTERM: kills the step's process group, runs always() steps, ends cancelled", async () => {
+    const started = Date.now();
+    const r = await runRuntime(
+      spec([
+        { run: "sleep 30 & sleep 30; echo never" },
+        { name: "after", run: "echo skipped-on-cancel" },
+        { name: "always", if: "always()", run: "echo cleanup-ran" },
+      ]),
+      {
+        onEvent: (e, child) => {
+          if (e.type === "step.started" && e.index === 0)
+            setTimeout(() => child.kill("SIGTERM"), 200);
+        },
+      },
+    );
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(transcript(r.events)).toEqual([
+      "job.started t",
+      "step.started #0 sleep 30 & sleep 30; echo never",
+      'log #0 ["##[error]The operation was canceled."]',
+      "step.finished #0 cancelled/cancelled {}",
+      "step.started #1 after",
+      "step.finished #1 skipped/skipped {}",
+      "step.started #2 always",
+      'log #2 ["cleanup-ran"]',
+      "step.finished #2 success/success {}",
+      "job.finished cancelled",
+    ]);
+  });
+
+  it("rejects a spec that is not JSON with a message on stderr", async () => {
+    const r = await runRuntime(spec([]), { raw: "{nope" });
+    expect(r.code).toBe(2);
+    expect(r.events).toEqual([]);
+    expect(r.stderr).toContain("not valid JSON");
+  });
+});
