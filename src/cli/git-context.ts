@@ -1,10 +1,12 @@
 import { execFile } from "node:child_process";
+import { realpath } from "node:fs/promises";
 import { basename } from "node:path";
 import { promisify } from "node:util";
 
 const exec = promisify(execFile);
 
 export interface GitState {
+  /** DIR is the top level of a git work tree (not just somewhere inside one). */
   isRepo: boolean;
   sha: string;
   /** `refs/heads/<branch>`, or the sha when HEAD is detached. */
@@ -26,7 +28,8 @@ async function git(dir: string, args: string[]): Promise<string | null> {
 
 /** Reads what the `github` context needs from a checkout's git state. */
 export async function readGitState(dir: string): Promise<GitState> {
-  const [sha, branch, origin, actor, status] = await Promise.all([
+  const [top, sha, branch, origin, actor, status] = await Promise.all([
+    git(dir, ["rev-parse", "--show-toplevel"]),
     git(dir, ["rev-parse", "HEAD"]),
     git(dir, ["symbolic-ref", "--short", "-q", "HEAD"]),
     git(dir, ["remote", "get-url", "origin"]),
@@ -35,7 +38,7 @@ export async function readGitState(dir: string): Promise<GitState> {
   ]);
   const remote = origin ? parseRemote(origin) : null;
   return {
-    isRepo: sha !== null,
+    isRepo: sha !== null && top !== null && (await realpath(top)) === (await realpath(dir)),
     sha: sha ?? "0".repeat(40),
     ref: branch ? `refs/heads/${branch}` : (sha ?? ""),
     branch: branch || null,

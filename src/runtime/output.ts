@@ -33,6 +33,8 @@ export class EventWriter {
 
   log(step: number | null, lines: string[]): void {
     if (lines.length === 0) return;
+    // A log line is one line: multi-line messages (e.g. git's stderr) are split.
+    if (lines.some((l) => l.includes("\n"))) lines = lines.flatMap((l) => l.split(/\r?\n/));
     const masked = this.masker.size === 0 ? lines : lines.map((l) => this.masker.mask(l));
     this.emit({ type: "log", at: new Date().toISOString(), step, lines: masked });
   }
