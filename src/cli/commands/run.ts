@@ -164,6 +164,11 @@ export async function runCommand(argv: string[]): Promise<number> {
       .filter((s) => !only || s.workflow.jobs.some((j) => only.includes(j.id)))
       .map((s) => ({ workflow: s.workflow, inputs: s.inputs, only }));
 
+    if (planned.length === 0) {
+      const why = selection.skipped.map((s) => `\n  ${s.file}: ${s.reason}`).join("");
+      process.stderr.write(`equinox: no workflow is triggered by '${eventName}'${why}\n`);
+      return 0;
+    }
     if (values.list) {
       printList(planned, selection.skipped);
       return 0;
