@@ -1,0 +1,95 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { EQUINOX, makeRepo, parseRunJson } from "../helpers.ts";
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe("cancelling equinox run", () => {
+  it("Ctrl-C kills the step's processes, runs always() steps, reports cancelled, exits 1", async () => {
+    const marker = join(tmpdir(), `equinox-cancel-${process.pid}-${Date.now()}`);
+    const repo = await makeRepo({
+      ".github/workflows/ci.yml": `on: push
+jobs:
+  slow:
+    runs-on: ubuntu-latest
+    steps:
+      - name: sleeper
+        run: |
+          sleep 300 &
+          echo $! > ${marker}.pid
+          echo started
+          wait
+      - name: cleanup
+        if: always()
+        run: echo cleanup-ran
+`,
+    });
+    // A TMPDIR of its own, to see that the run's job directories are removed.
+    const ownTmp = mkdtempSync(join(tmpdir(), "equinox-cancel-tmp-"));
+    const child = spawn(process.execPath, [EQUINOX, "run", repo, "--json"], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, TMPDIR: ownTmp },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+      if (String(d).includes("started")) child.kill("SIGINT");
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+
+    expect(code, stderr).toBe(1);
+    const run = parseRunJson(stdout);
+    expect(run.result).toBe("cancelled");
+    const job = run.jobs[0]!;
+    expect(job.result).toBe("cancelled");
+    expect(job.steps.map((s) => [s.name, s.conclusion])).toEqual([
+      ["sleeper", "cancelled"],
+      ["cleanup", "success"],
+    ]);
+    expect(job.log).toContain("cleanup-ran");
+    const pid = Number(readFileSync(`${marker}.pid`, "utf8"));
+    expect(alive(pid), "the backgrounded sleep must be killed with its step").toBe(false);
+    expect(readdirSync(ownTmp), "job directories left behind").toEqual([]);
+  });
+
+  it("a job timeout cancels the job and says why", async () => {
+    const repo = await makeRepo({
+      ".github/workflows/ci.yml": `on: push
+jobs:
+  slow:
+    runs-on: ubuntu-latest
+    timeout-minutes: 0.02
+    steps:
+      - run: sleep 30
+`,
+    });
+    const started = Date.now();
+    const child = spawn(process.execPath, [EQUINOX, "run", repo, "--json"], {
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    let stdout = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(code).toBe(1);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    const job = parseRunJson(stdout).jobs[0]!;
+    expect(job.result).toBe("cancelled");
+    expect(job.log).toContain("exceeded the maximum execution time of 0.02 minutes");
+  });
+});
