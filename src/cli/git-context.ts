@@ -66,3 +66,17 @@ export function parseRemote(url: string): { repository: string; serverUrl: strin
     return null;
   }
 }
+
+/**
+ * Files changed between two commits, for `paths` filters; null when unknown (a new
+ * branch's all-zero `before`, or commits this checkout doesn't have).
+ */
+export async function changedFiles(
+  dir: string,
+  before: unknown,
+  after: unknown,
+): Promise<string[] | null> {
+  if (typeof before !== "string" || typeof after !== "string" || /^0+$/.test(before)) return null;
+  const out = await git(dir, ["diff", "--name-only", "-z", before, after]);
+  return out === null ? null : out.split("\0").filter(Boolean);
+}

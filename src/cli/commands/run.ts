@@ -13,7 +13,7 @@ import { formatWorkflowError, type Workflow } from "../../core/workflow/model.ts
 import { HostExecutor } from "../../engine/executors/host.ts";
 import { type JobRecord, type PlannedWorkflow, Scheduler } from "../../engine/scheduler.ts";
 import { parseDotenv } from "../dotenv.ts";
-import { readGitState } from "../git-context.ts";
+import { changedFiles, readGitState } from "../git-context.ts";
 import { TerminalRenderer } from "../render.ts";
 import { UsageError } from "../usage-error.ts";
 
@@ -144,7 +144,11 @@ export async function runCommand(argv: string[]): Promise<number> {
     const payload = values["event-file"]
       ? await readEventFile(values["event-file"])
       : defaultPayload(eventName, git, inputs);
-    const selection = selectWorkflows(workflows, triggerEvent(eventName, git, payload, inputs));
+    const changed = await changedFiles(dir, payload.before, payload.after ?? git.sha);
+    const selection = selectWorkflows(
+      workflows,
+      triggerEvent(eventName, git, payload, inputs, changed),
+    );
     if (selection.errors.length > 0) {
       process.stderr.write(`${selection.errors.map((e) => `error: ${e}`).join("\n")}\n`);
       return 2;
@@ -167,6 +171,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     if (planned.length === 0) {
       const why = selection.skipped.map((s) => `\n  ${s.file}: ${s.reason}`).join("");
       process.stderr.write(`equinox: no workflow is triggered by '${eventName}'${why}\n`);
+      if (values.json) process.stdout.write(`${JSON.stringify({ result: "success", jobs: [] })}\n`);
       return 0;
     }
     if (values.list) {
@@ -377,6 +382,7 @@ function triggerEvent(
   git: Git,
   payload: Record<string, unknown>,
   inputs: Record<string, string>,
+  changed: string[] | null,
 ): TriggerEvent {
   const pr = (payload.pull_request ?? {}) as { base?: { ref?: string } };
   switch (name) {
@@ -384,14 +390,14 @@ function triggerEvent(
       return {
         name,
         ref: typeof payload.ref === "string" ? payload.ref : git.ref,
-        changedFiles: null,
+        changedFiles: changed,
       };
     case "pull_request":
       return {
         name,
         action: String(payload.action ?? "opened"),
         baseRef: pr.base?.ref ?? git.branch ?? "main",
-        changedFiles: null,
+        changedFiles: changed,
       };
     case "workflow_dispatch":
       return { name, inputs };
