@@ -94,26 +94,28 @@ function runRuntime(
 }
 
 function transcript(events: RuntimeEvent[]): string[] {
-  return events.map((e) => {
-    switch (e.type) {
-      case "job.started":
-        return `job.started ${e.job}`;
-      case "step.started":
-        return `step.started #${e.index} ${e.name}`;
-      case "log":
-        return `log #${e.step} ${JSON.stringify(e.lines)}`;
-      case "annotation":
-        return `annotation #${e.step} ${e.annotation.level} ${e.annotation.message}`;
-      case "step.summary":
-        return `step.summary #${e.index} ${JSON.stringify(e.markdown)}`;
-      case "step.finished":
-        return `step.finished #${e.index} ${e.outcome}/${e.conclusion} ${JSON.stringify(e.outputs)}`;
-      case "job.outputs":
-        return `job.outputs ${JSON.stringify(e.outputs)}`;
-      case "job.finished":
-        return `job.finished ${e.result}`;
-    }
-  });
+  return events.map(eventLine);
+}
+
+function eventLine(e: RuntimeEvent): string {
+  switch (e.type) {
+    case "job.started":
+      return `job.started ${e.job}`;
+    case "step.started":
+      return `step.started #${e.index} ${e.name}`;
+    case "log":
+      return `log #${e.step} ${JSON.stringify(e.lines)}`;
+    case "annotation":
+      return `annotation #${e.step} ${e.annotation.level} ${e.annotation.message}`;
+    case "step.summary":
+      return `step.summary #${e.index} ${JSON.stringify(e.markdown)}`;
+    case "step.finished":
+      return `step.finished #${e.index} ${e.outcome}/${e.conclusion} ${JSON.stringify(e.outputs)}`;
+    case "job.outputs":
+      return `job.outputs ${JSON.stringify(e.outputs)}`;
+    case "job.finished":
+      return `job.finished ${e.result}`;
+  }
 }
 
 describe("runtime event stream", () => {
