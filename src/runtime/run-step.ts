@@ -166,39 +166,30 @@ async function applyEnvFiles(
       readOptional,
     ),
   );
-  let ok = true;
-  if (envText) {
-    const parsed = parseEnvFile(envText);
-    if (!parsed.ok) {
+  /** Parses a name=value file command; logs the runner's error and returns null if malformed. */
+  const entries = (text: string, command: "env" | "output"): [string, string][] | null => {
+    if (!text) return [];
+    const parsed = parseEnvFile(text);
+    if (parsed.ok) return parsed.entries;
+    state.out.log(logIndex, [
+      `##[error]Unable to process file command '${command}' successfully.`,
+      `##[error]${parsed.error}`,
+    ]);
+    return null;
+  };
+  const env = entries(envText ?? "", "env");
+  for (const [name, value] of env ?? []) {
+    if (name.toUpperCase() === "NODE_OPTIONS") {
       state.out.log(logIndex, [
-        `##[error]Unable to process file command 'env' successfully.`,
-        `##[error]${parsed.error}`,
+        "##[warning]Can't store NODE_OPTIONS output parameter using '$GITHUB_ENV' command.",
       ]);
-      ok = false;
-    } else {
-      for (const [name, value] of parsed.entries) {
-        if (name.toUpperCase() === "NODE_OPTIONS") {
-          state.out.log(logIndex, [
-            "##[warning]Can't store NODE_OPTIONS output parameter using '$GITHUB_ENV' command.",
-          ]);
-          continue;
-        }
-        state.env[name] = value;
-      }
+      continue;
     }
+    state.env[name] = value;
   }
-  if (outputText) {
-    const parsed = parseEnvFile(outputText);
-    if (!parsed.ok) {
-      state.out.log(logIndex, [
-        `##[error]Unable to process file command 'output' successfully.`,
-        `##[error]${parsed.error}`,
-      ]);
-      ok = false;
-    } else {
-      for (const [name, value] of parsed.entries) outputs[name] = value;
-    }
-  }
+  const output = entries(outputText ?? "", "output");
+  for (const [name, value] of output ?? []) outputs[name] = value;
+  const ok = env !== null && output !== null;
   if (pathText) {
     for (const dir of parsePathFile(pathText)) state.path.unshift(dir);
   }
