@@ -32,6 +32,7 @@ export function runJob(spec: JobSpec, out: EventWriter, processEnv: NodeJS.Proce
     current: null,
     fileCounter: 0,
     bashAvailable: hasBash(processEnv),
+    posts: [],
   };
   return {
     done: execute(state, processEnv),
@@ -78,11 +79,13 @@ async function execute(state: JobState, processEnv: NodeJS.ProcessEnv): Promise<
   state.env = { ...workflowEnv.value, ...jobEnv.value };
 
   await runSteps(state, scope, spec.steps);
+  // Post steps run last-registered first, as in Actions; by default even after a failure.
+  await runSteps(state, scope, [...state.posts].reverse(), spec.steps.length);
 
+  // Outputs are evaluated whatever the result: an `always()` dependent may read them.
+  emitOutputs(state, scope);
   if (state.cancelled) return finish(state, "cancelled");
-  const result: Result = state.status === "failure" ? "failure" : "success";
-  if (result === "success") emitOutputs(state, scope);
-  return finish(state, result);
+  return finish(state, state.status === "failure" ? "failure" : "success");
 }
 
 /** Job outputs are evaluated after the last step; one holding a secret is withheld. */

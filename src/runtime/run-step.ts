@@ -61,7 +61,10 @@ export interface CommandSpec {
  * workflow commands on stdout/stderr, masking, timeout and cancellation, and the
  * env files applied after it ends. Shared by `run:` steps and node actions.
  */
-export async function runCommand(ctx: StepContext, cmd: CommandSpec): Promise<StepRun> {
+/** A step process's result, plus what it saved with `GITHUB_STATE` / `save-state` for its `post:`. */
+export type CommandRun = StepRun & { saved: Record<string, string> };
+
+export async function runCommand(ctx: StepContext, cmd: CommandSpec): Promise<CommandRun> {
   const { state, logIndex } = ctx;
   const n = ++state.fileCounter;
   const files = {
@@ -74,6 +77,7 @@ export async function runCommand(ctx: StepContext, cmd: CommandSpec): Promise<St
   await Promise.all(Object.values(files).map((f) => writeFile(f, "")));
 
   const outputs: Record<string, string> = {};
+  const saved: Record<string, string> = {};
   const processor = new CommandProcessor({
     debug: state.spec.debug,
     allowUnsecureCommands: ctx.env.ACTIONS_ALLOW_UNSECURE_COMMANDS === "true",
@@ -83,7 +87,9 @@ export async function runCommand(ctx: StepContext, cmd: CommandSpec): Promise<St
       output: (name, value) => {
         outputs[name] = value;
       },
-      state: () => {},
+      state: (name, value) => {
+        saved[name] = value;
+      },
       env: (name, value) => {
         state.env[name] = value;
       },
@@ -133,41 +139,55 @@ export async function runCommand(ctx: StepContext, cmd: CommandSpec): Promise<St
     const hint = exit.message.includes("ENOENT")
       ? ` (is '${cmd.cwd}' an existing directory and '${cmd.program}' installed?)`
       : "";
-    return fail(ctx, `Failed to start '${cmd.program}': ${exit.message}${hint}`);
+    return { ...fail(ctx, `Failed to start '${cmd.program}': ${exit.message}${hint}`), saved };
   }
   if (timedOut) {
     state.out.log(logIndex, [
       `##[error]The step has timed out after ${ctx.timeoutMs! / 60_000} minutes.`,
     ]);
-    return { outcome: "cancelled", outputs };
+    return { outcome: "cancelled", outputs, timedOut: true, saved };
   }
   if (state.cancelled && stopsOnCancel) {
     state.out.log(logIndex, ["##[error]The operation was canceled."]);
-    return { outcome: "cancelled", outputs };
+    return { outcome: "cancelled", outputs, saved };
   }
 
-  const applied = await applyEnvFiles(ctx, files, outputs);
-  if (exit.kind === "signalled")
-    return fail(ctx, `Process was killed by signal ${exit.signal}.`, outputs);
-  if (exit.code !== 0) return fail(ctx, `Process completed with exit code ${exit.code}.`, outputs);
+  const applied = await applyEnvFiles(ctx, files, outputs, saved);
+  if (exit.kind === "signalled") {
+    return { ...fail(ctx, `Process was killed by signal ${exit.signal}.`, outputs), saved };
+  }
+  if (exit.code !== 0) {
+    return { ...fail(ctx, `Process completed with exit code ${exit.code}.`, outputs), saved };
+  }
   // As in Actions, a workflow command that could not be processed fails the step.
-  return { outcome: applied && !processor.failed ? "success" : "failure", outputs };
+  return { outcome: applied && !processor.failed ? "success" : "failure", outputs, saved };
 }
 
-/** Applies GITHUB_ENV/OUTPUT/PATH/STEP_SUMMARY; false when one of them was malformed. */
+/** Applies GITHUB_ENV/OUTPUT/STATE/PATH/STEP_SUMMARY; false when one of them was malformed. */
 async function applyEnvFiles(
   ctx: StepContext,
-  files: Record<"GITHUB_ENV" | "GITHUB_OUTPUT" | "GITHUB_PATH" | "GITHUB_STEP_SUMMARY", string>,
+  files: Record<
+    "GITHUB_ENV" | "GITHUB_OUTPUT" | "GITHUB_STATE" | "GITHUB_PATH" | "GITHUB_STEP_SUMMARY",
+    string
+  >,
   outputs: Record<string, string>,
+  saved: Record<string, string>,
 ): Promise<boolean> {
   const { state, logIndex } = ctx;
-  const [envText, outputText, pathText, summary] = await Promise.all(
-    [files.GITHUB_ENV, files.GITHUB_OUTPUT, files.GITHUB_PATH, files.GITHUB_STEP_SUMMARY].map(
-      readOptional,
-    ),
+  const [envText, outputText, stateText, pathText, summary] = await Promise.all(
+    [
+      files.GITHUB_ENV,
+      files.GITHUB_OUTPUT,
+      files.GITHUB_STATE,
+      files.GITHUB_PATH,
+      files.GITHUB_STEP_SUMMARY,
+    ].map(readOptional),
   );
   /** Parses a name=value file command; logs the runner's error and returns null if malformed. */
-  const entries = (text: string, command: "env" | "output"): [string, string][] | null => {
+  const entries = (
+    text: string,
+    command: "env" | "output" | "state",
+  ): [string, string][] | null => {
     if (!text) return [];
     const parsed = parseEnvFile(text);
     if (parsed.ok) return parsed.entries;
@@ -189,7 +209,9 @@ async function applyEnvFiles(
   }
   const output = entries(outputText ?? "", "output");
   for (const [name, value] of output ?? []) outputs[name] = value;
-  const ok = env !== null && output !== null;
+  const stateEntries = entries(stateText ?? "", "state");
+  for (const [name, value] of stateEntries ?? []) saved[name] = value;
+  const ok = env !== null && output !== null && stateEntries !== null;
   if (pathText) {
     for (const dir of parsePathFile(pathText)) state.path.unshift(dir);
   }

@@ -2,6 +2,7 @@ import type { Result } from "../core/events.ts";
 import type { JobSpec } from "../core/job-spec.ts";
 import type { EventWriter } from "./output.ts";
 import type { RunningProcess } from "./process.ts";
+import type { PostStep } from "./steps.ts";
 
 export interface StepRecord {
   outcome: Result;
@@ -27,6 +28,8 @@ export interface JobState {
   /** Numbers the per-step files (scripts, env files) uniquely across nested steps. */
   fileCounter: number;
   bashAvailable: boolean;
+  /** `post:` scripts registered by node actions, run after the steps in reverse order. */
+  posts: PostStep[];
 }
 
 /** A list of steps being run: the job's own, or a composite action's. */

@@ -15,7 +15,26 @@ import { runUsesStep } from "./uses-step.ts";
 export interface StepRun {
   outcome: Exclude<Result, "skipped">;
   outputs: Record<string, string>;
+  /** Ended by its own `timeout-minutes`: `cancelled`, yet a failure of the step. */
+  timedOut?: boolean;
 }
+
+/**
+ * A step the runtime adds itself: a node action's `post:` script, run after the
+ * job's steps. Not part of the wire format.
+ */
+export interface PostStep {
+  kind: "post";
+  id: null;
+  name: string;
+  if: string;
+  env: Record<string, string>;
+  continueOnError: false;
+  timeoutMinutes: null;
+  run(ctx: StepContext): Promise<StepRun>;
+}
+
+export type RuntimeStep = StepSpec | PostStep;
 
 /** Everything a step's body needs after its expressions are evaluated. */
 export interface StepContext {
@@ -41,35 +60,36 @@ export interface StepContext {
 export async function runSteps(
   state: JobState,
   scope: StepScope,
-  steps: StepSpec[],
+  steps: RuntimeStep[],
+  firstIndex = 0,
 ): Promise<void> {
   for (const [i, step] of steps.entries()) {
-    await runOneStep(state, scope, step, scope.logIndex ?? i);
+    await runOneStep(state, scope, step, scope.logIndex ?? firstIndex + i);
   }
 }
 
-async function runOneStep(state: JobState, scope: StepScope, step: StepSpec, index: number) {
+async function runOneStep(state: JobState, scope: StepScope, step: RuntimeStep, index: number) {
   const nested = scope.logIndex !== null;
   const opts = evalOptions(state);
   const ctx = () => stepContexts(state, scope);
   const name = state.out.masker.mask(displayName(step, ctx, opts));
   if (!nested) state.out.emit({ type: "step.started", at: now(), index, id: step.id, name });
-  else state.out.log(index, [`##[group]${name}`]);
 
-  const finish = (record: StepRecord) => {
+  const finish = (record: StepRecord, failsJob = record.conclusion === "failure") => {
     if (step.id !== null) scope.steps[step.id] = record;
-    if (record.conclusion === "failure") state.status = "failure";
-    if (nested) state.out.log(index, ["##[endgroup]"]);
-    else {
-      state.out.emit({
-        type: "step.finished",
-        at: now(),
-        index,
-        outcome: record.outcome,
-        conclusion: record.conclusion,
-        outputs: maskValues(state, record.outputs),
-      });
+    if (failsJob) state.status = "failure";
+    if (nested) {
+      if (record.outcome !== "skipped") state.out.log(index, ["##[endgroup]"]);
+      return;
     }
+    state.out.emit({
+      type: "step.finished",
+      at: now(),
+      index,
+      outcome: record.outcome,
+      conclusion: record.conclusion,
+      outputs: maskValues(state, record.outputs),
+    });
   };
 
   const condition = evaluateCondition(step.if, ctx(), opts);
@@ -80,6 +100,8 @@ async function runOneStep(state: JobState, scope: StepScope, step: StepSpec, ind
   if (condition.value !== true) {
     return finish({ outcome: "skipped", conclusion: "skipped", outputs: {} });
   }
+  // A composite's inner steps appear as groups inside their parent step's log.
+  if (nested) state.out.log(index, [`##[group]${name}`]);
 
   const prepared = prepareStep(state, scope, step, index);
   if (!prepared.ok) {
@@ -90,20 +112,30 @@ async function runOneStep(state: JobState, scope: StepScope, step: StepSpec, ind
   let run: StepRun;
   try {
     run =
-      step.kind === "run" ? await runScriptStep(context, step) : await runUsesStep(context, step);
+      step.kind === "run"
+        ? await runScriptStep(context, step)
+        : step.kind === "uses"
+          ? await runUsesStep(context, step)
+          : await step.run(context);
   } catch (err) {
     state.out.log(index, [`##[error]${(err as Error).message}`]);
     run = { outcome: "failure", outputs: {} };
   }
-  const conclusion = run.outcome === "failure" && continueOnError ? "success" : run.outcome;
-  finish({ outcome: run.outcome, conclusion, outputs: run.outputs });
+  const failed = run.outcome === "failure" || run.timedOut === true;
+  const conclusion = failed && continueOnError ? "success" : run.outcome;
+  finish({ outcome: run.outcome, conclusion, outputs: run.outputs }, failed && !continueOnError);
 }
 
 type Prepared =
   | { ok: true; context: StepContext; continueOnError: boolean }
   | { ok: false; error: string };
 
-function prepareStep(state: JobState, scope: StepScope, step: StepSpec, index: number): Prepared {
+function prepareStep(
+  state: JobState,
+  scope: StepScope,
+  step: RuntimeStep,
+  index: number,
+): Prepared {
   const opts = evalOptions(state);
   const stepEnv = evaluateTemplates(step.env, stepContexts(state, scope), opts);
   if (!stepEnv.ok) return stepEnv;
@@ -159,7 +191,7 @@ function evaluateFlag(
 }
 
 function displayName(
-  step: StepSpec,
+  step: RuntimeStep,
   contexts: () => ReturnType<typeof stepContexts>,
   opts: ReturnType<typeof evalOptions>,
 ): string {
@@ -171,7 +203,8 @@ function displayName(
 }
 
 /** Unnamed steps are shown by their `run` text (first line) or `uses` reference. */
-export function defaultStepName(step: StepSpec): string {
+export function defaultStepName(step: RuntimeStep): string {
+  if (step.kind === "post") return step.name;
   if (step.kind === "uses") return step.uses;
   const firstLine = step.run.trim().split("\n")[0] ?? "";
   return firstLine;

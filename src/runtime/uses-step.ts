@@ -4,7 +4,7 @@ import { mkdir, readFile, rename, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { parse as parseYaml } from "yaml";
-import { interpolate } from "../core/expressions/index.ts";
+import { evaluateCondition, interpolate } from "../core/expressions/index.ts";
 import type { StepSpec, UsesStepSpec } from "../core/job-spec.ts";
 import { checkout } from "./checkout.ts";
 import { evalOptions, stepContexts } from "./contexts.ts";
@@ -41,7 +41,16 @@ interface ActionManifest {
   name?: string;
   inputs?: Record<string, { default?: unknown; required?: boolean }>;
   outputs?: Record<string, { value?: string }>;
-  runs?: { using?: string; main?: string; steps?: unknown[]; image?: string };
+  runs?: {
+    using?: string;
+    main?: string;
+    pre?: string;
+    "pre-if"?: string;
+    post?: string;
+    "post-if"?: string;
+    steps?: unknown[];
+    image?: string;
+  };
 }
 
 async function runAction(
@@ -91,12 +100,7 @@ async function runAction(
     for (const [name, value] of Object.entries(inputs)) {
       env[`INPUT_${name.replace(/ /g, "_").toUpperCase()}`] = value;
     }
-    return runCommand(ctx, {
-      program: process.execPath,
-      args: [join(dir, manifest.runs.main)],
-      cwd: ctx.state.spec.paths.workspace,
-      extraEnv: env,
-    });
+    return runNodeAction(ctx, uses, dir, manifest.runs, env);
   }
   if (using === "docker") {
     return fail(
@@ -108,6 +112,64 @@ async function runAction(
     ctx,
     `Action '${uses}' uses '${using}', which is not supported (composite, node* and docker are)`,
   );
+}
+
+/**
+ * A node action: `pre` (when its `pre-if` holds) and `main` run in this step; `post`
+ * is registered to run after the job's steps, with what `main` saved in
+ * `GITHUB_STATE` as `STATE_<name>`. (Actions runs `pre` at job start; running it
+ * just before `main` keeps the step list the workflow's own.)
+ */
+async function runNodeAction(
+  ctx: StepContext,
+  uses: string,
+  dir: string,
+  runs: NonNullable<ActionManifest["runs"]>,
+  env: Record<string, string>,
+): Promise<StepRun> {
+  const { state } = ctx;
+  const node = (script: string, extraEnv: Record<string, string>) =>
+    runCommand(ctx, {
+      program: process.execPath,
+      args: [join(dir, script)],
+      cwd: state.spec.paths.workspace,
+      extraEnv,
+    });
+  const holds = (condition: string | undefined) => {
+    const r = evaluateCondition(
+      condition ?? "always()",
+      stepContexts(state, ctx.scope, ctx.env),
+      evalOptions(state),
+    );
+    return r.ok && r.value;
+  };
+  if (runs.pre && holds(runs["pre-if"])) {
+    const pre = await node(runs.pre, env);
+    if (pre.outcome !== "success") return pre;
+  }
+  const main = await node(runs.main!, env);
+  if (runs.post) {
+    const stateEnv: Record<string, string> = {};
+    for (const [name, value] of Object.entries(main.saved)) stateEnv[`STATE_${name}`] = value;
+    const post = runs.post;
+    state.posts.push({
+      kind: "post",
+      id: null,
+      name: `Post ${uses}`,
+      if: runs["post-if"] ?? "always()",
+      env: {},
+      continueOnError: false,
+      timeoutMinutes: null,
+      run: (postCtx) =>
+        runCommand(postCtx, {
+          program: process.execPath,
+          args: [join(dir, post)],
+          cwd: state.spec.paths.workspace,
+          extraEnv: { ...env, ...stateEnv },
+        }),
+    });
+  }
+  return main;
 }
 
 async function runComposite(

@@ -5,13 +5,20 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { EQUINOX, makeRepo, parseRunJson } from "../helpers.ts";
 
+/** True while the process exists and is not a zombie (a killed orphan may wait to be reaped). */
 function alive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
   } catch {
     return false;
   }
+}
+
+async function waitUntilGone(pid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  return !alive(pid);
 }
 
 describe("cancelling equinox run", () => {
@@ -62,7 +69,10 @@ jobs:
     ]);
     expect(job.log).toContain("cleanup-ran");
     const pid = Number(readFileSync(`${marker}.pid`, "utf8"));
-    expect(alive(pid), "the backgrounded sleep must be killed with its step").toBe(false);
+    expect(
+      await waitUntilGone(pid, 2000),
+      "the backgrounded sleep must be killed with its step",
+    ).toBe(true);
     expect(readdirSync(ownTmp), "job directories left behind").toEqual([]);
   });
 

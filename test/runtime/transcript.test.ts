@@ -144,6 +144,7 @@ describe("runtime event stream", () => {
       "step.started #2 Cleanup",
       'log #2 ["bye"]',
       "step.finished #2 success/success {}",
+      'job.outputs {"v":"1"}',
       "job.finished failure",
     ]);
   });
