@@ -327,6 +327,20 @@ export class Scheduler {
   }
 
   private skipNode(node: JobNode) {
+    this.finishUnstarted(node, "skipped", null);
+  }
+
+  /** A job that could not even be planned (bad matrix, bad `if`) fails with the reason in its log. */
+  private failNode(node: JobNode, message: string) {
+    this.finishUnstarted(
+      node,
+      "failure",
+      `##[error]${node.workflow.workflow.file}: jobs.${node.def.id}: ${message}`,
+    );
+  }
+
+  /** Ends a job that never reached an executor, as one instance with no steps. */
+  private finishUnstarted(node: JobNode, result: "skipped" | "failure", logLine: string | null) {
     const info: JobInfo = {
       key: node.key,
       workflow: node.workflow.workflow.file,
@@ -337,8 +351,8 @@ export class Scheduler {
     };
     const record: JobRecord = {
       ...info,
-      result: "skipped",
-      reason: null,
+      result,
+      reason: result === "failure" ? "pipeline" : null,
       continueOnError: false,
       outputs: {},
       steps: [],
@@ -355,23 +369,10 @@ export class Scheduler {
       record,
     });
     node.state = "done";
-    node.result = "skipped";
+    node.result = result;
     this.changes++;
+    if (logLine) this.emit({ type: "job.log", job: info, line: logLine });
     this.emit({ type: "job.finished", job: record });
-  }
-
-  /** A job that could not even be planned (bad matrix, bad `if`) fails with the reason in its log. */
-  private failNode(node: JobNode, message: string) {
-    this.skipNode(node);
-    const inst = node.instances[0]!;
-    inst.record.result = "failure";
-    inst.record.reason = "pipeline";
-    node.result = "failure";
-    this.emit({
-      type: "job.log",
-      job: inst.info,
-      line: `##[error]${node.workflow.workflow.file}: jobs.${node.def.id}: ${message}`,
-    });
   }
 
   private startQueued() {

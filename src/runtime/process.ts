@@ -57,7 +57,10 @@ export function startProcess(opts: ProcessOptions): RunningProcess {
 
   const done = new Promise<ProcessExit>((resolve) => {
     let exit: ProcessExit | null = null;
+    let finished = false;
     const finish = () => {
+      if (finished) return;
+      finished = true;
       if (killTimer) clearTimeout(killTimer);
       for (const stream of ["stdout", "stderr"] as const) {
         const lines = splitters[stream].end();
