@@ -8,6 +8,7 @@ import {
   isTruthy,
 } from "../core/expressions/index.ts";
 import type { CheckoutSource, JobSpec } from "../core/job-spec.ts";
+import { eventPayloadFor } from "../core/plan/event-payload.ts";
 import { expandMatrix, type MatrixCombination, matrixSuffix } from "../core/plan/matrix.ts";
 import type { JobDef, Workflow } from "../core/workflow/model.ts";
 import type { Executor } from "./executor.ts";
@@ -77,6 +78,8 @@ type NodeState = "waiting" | "running" | "done";
 interface JobNode {
   key: string;
   workflow: PlannedWorkflow;
+  /** The `github` context of this job's workflow (its event payload completed per workflow). */
+  github: Record<string, unknown>;
   def: JobDef;
   state: NodeState;
   instances: Instance[];
@@ -125,11 +128,18 @@ export class Scheduler {
   async run(planned: PlannedWorkflow[]): Promise<RunSummary> {
     for (const p of planned) {
       const wanted = p.only ? withNeeds(p.workflow, p.only) : null;
+      const base = this.env.github;
+      const event = (base.event ?? {}) as Record<string, unknown>;
+      const github = {
+        ...base,
+        event: eventPayloadFor(p.workflow, String(base.event_name ?? ""), event, p.inputs),
+      };
       for (const def of p.workflow.jobs) {
         if (wanted && !wanted.has(def.id)) continue;
         this.nodes.push({
           key: `${p.workflow.file}#${def.id}`,
           workflow: p,
+          github,
           def,
           state: "waiting",
           instances: [],
@@ -186,6 +196,21 @@ export class Scheduler {
     this.notify();
   }
 
+  private ancestorsOf(node: JobNode): JobNode[] {
+    const seen = new Set<JobNode>();
+    const visit = (n: JobNode) => {
+      for (const id of n.def.needs) {
+        const need = this.nodeFor(n.workflow, id);
+        if (need && !seen.has(need)) {
+          seen.add(need);
+          visit(need);
+        }
+      }
+    };
+    visit(node);
+    return [...seen];
+  }
+
   private nodeFor(workflow: PlannedWorkflow, jobId: string): JobNode | undefined {
     return this.nodes.find((n) => n.workflow === workflow && n.def.id === jobId);
   }
@@ -212,14 +237,17 @@ export class Scheduler {
     const needsContext: JobSpec["contexts"]["needs"] = {};
     for (const n of needs) needsContext[n.def.id] = { result: n.result, outputs: n.outputs };
     const contexts: Contexts = {
-      github: this.env.github,
+      github: node.github,
       vars: this.env.vars,
       inputs: node.workflow.inputs,
       needs: needsContext,
     };
+    // As in Actions, failure() looks at every ancestor: a notify job at the end of a
+    // chain runs even when the failure was two jobs up and the middle one was skipped.
+    const ancestors = this.ancestorsOf(node);
     const status = {
       success: () => !this.cancelled && needs.every((n) => n.result === "success"),
-      failure: () => needs.some((n) => n.result === "failure"),
+      failure: () => ancestors.some((n) => n.result === "failure"),
       cancelled: () => this.cancelled,
       always: () => true,
     };
@@ -400,7 +428,7 @@ export class Scheduler {
     this.emit({ type: "job.started", job: inst.info });
     const def = inst.node.def;
     const contexts = {
-      github: this.env.github,
+      github: inst.node.github,
       vars: this.env.vars,
       inputs: inst.node.workflow.inputs,
       matrix: inst.matrix ?? {},
@@ -488,7 +516,7 @@ export class Scheduler {
       if (n) needs[id] = { result: n.result, outputs: n.outputs };
     }
     const github = {
-      ...this.env.github,
+      ...node.github,
       job: node.def.id,
       workflow: wf.name,
       workspace: paths.workspace,
