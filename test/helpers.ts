@@ -76,6 +76,8 @@ export interface RunJson {
     id: string;
     name: string;
     matrix: Record<string, unknown> | null;
+    /** The job's `runs-on` / `runs_on` label(s), null for the default. */
+    runsOn: unknown;
     result: string;
     outputs: Record<string, string>;
     steps: { id: string | null; name: string; outcome: string; conclusion: string }[];

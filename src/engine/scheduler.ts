@@ -10,6 +10,7 @@ import {
 import type { CheckoutSource, JobSpec } from "../core/job-spec.ts";
 import { eventPayloadFor } from "../core/plan/event-payload.ts";
 import { expandMatrix, type MatrixCombination, matrixSuffix } from "../core/plan/matrix.ts";
+import { withNeeds } from "../core/plan/needs.ts";
 import type { JobDef, Workflow } from "../core/workflow/model.ts";
 import type { Executor } from "./executor.ts";
 import { type JobOutcome, runJob, type StepOutcome } from "./run-job.ts";
@@ -552,18 +553,6 @@ export class Scheduler {
       debug: this.env.debug,
     };
   }
-}
-
-/** The requested jobs and everything they transitively need. */
-function withNeeds(workflow: Workflow, ids: string[]): Set<string> {
-  const wanted = new Set<string>();
-  const visit = (id: string) => {
-    if (wanted.has(id)) return;
-    wanted.add(id);
-    for (const need of workflow.jobs.find((j) => j.id === id)?.needs ?? []) visit(need);
-  };
-  ids.forEach(visit);
-  return wanted;
 }
 
 /** Evaluates `${{ }}` inside a YAML value (e.g. a matrix mapping with an expression list). */

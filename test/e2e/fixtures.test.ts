@@ -1,7 +1,8 @@
 /**
- * Workflow fixtures: each folder under test/fixtures/run/ holds `workflow.yml`, an
- * optional `repo/` tree committed beside it, and `expect.json` with what
- * `equinox run --json` must report. One runner, a skip list with reasons.
+ * Workflow fixtures: each folder under test/fixtures/run/ holds `workflow.yml` (optional:
+ * a Solstice fixture keeps its `.solstice/` files in `repo/`), an optional `repo/` tree
+ * committed beside it, and `expect.json` with what `equinox run --json` must report.
+ * One runner, a skip list with reasons.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -49,9 +50,12 @@ describe.concurrent("workflow fixtures (equinox run --json)", () => {
     const expected = JSON.parse(readFileSync(join(dir, "expect.json"), "utf8")) as Expectation;
     const test = SKIP[name] ? it.skip : it;
     test(`${name}: ${expected.description}`, async () => {
-      const workflow = readFileSync(join(dir, "workflow.yml"), "utf8");
+      const workflow = join(dir, "workflow.yml");
+      const files: Record<string, string> = existsSync(workflow)
+        ? { ".github/workflows/ci.yml": readFileSync(workflow, "utf8") }
+        : {};
       const repoDir = existsSync(join(dir, "repo")) ? join(dir, "repo") : undefined;
-      const repo = await makeRepo({ ".github/workflows/ci.yml": workflow }, { copyFrom: repoDir });
+      const repo = await makeRepo(files, { copyFrom: repoDir });
       const res = await runCli(["run", repo, "--json", ...(expected.args ?? [])], {
         env: expected.env,
       });

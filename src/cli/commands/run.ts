@@ -5,11 +5,11 @@ import { arch, homedir, hostname, tmpdir } from "node:os";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { Masker } from "../../core/masking.ts";
+import { withNeeds } from "../../core/plan/needs.ts";
 import { selectWorkflows } from "../../core/plan/select.ts";
 import type { TriggerEvent } from "../../core/plan/triggers.ts";
-import { discoverWorkflowFiles, type WorkflowFile } from "../../core/workflow/discover.ts";
-import { loadActionsWorkflow } from "../../core/workflow/load-actions.ts";
-import { formatWorkflowError, type Workflow } from "../../core/workflow/model.ts";
+import { loadWorkflows, WORKFLOW_PLACES } from "../../core/workflow/load.ts";
+import { formatWorkflowError } from "../../core/workflow/model.ts";
 import { HostExecutor } from "../../engine/executors/host.ts";
 import { type JobRecord, type PlannedWorkflow, Scheduler } from "../../engine/scheduler.ts";
 import { parseDotenv } from "../dotenv.ts";
@@ -20,10 +20,13 @@ import { UsageError } from "../usage-error.ts";
 export const RUN_USAGE = `Usage: equinox run [DIR] [options]
 
 Runs the workflows of the checkout in DIR (default: the current directory) on
-this machine, with GitHub/Forgejo Actions semantics.
+this machine, with GitHub/Forgejo Actions semantics. Every format found runs:
+Actions YAML (.forgejo/workflows, .gitea/workflows or .github/workflows) and
+Solstice's .solstice/workflow.kdl, or its legacy .solstice/job.sh when the
+repository has no workflow file at all.
 
 Options:
-  -W, --workflow PATH    run only this workflow file
+  -W, --workflow PATH    run only this workflow file (.yml, .yaml, .kdl or .sh)
   -j, --job ID           run only this job (and the jobs it needs); repeatable
   -e, --event NAME       the triggering event (default: push)
       --event-file FILE  JSON payload of the event (github.event)
@@ -34,7 +37,7 @@ Options:
       --var K=V          a configuration variable (vars context); repeatable
       --executor NAME    host (default), bwrap, docker or vm
       --actions-url URL  git server to fetch remote actions (owner/repo@ref) from
-      --list             list the jobs that would run, then exit
+      --list             list the jobs that would run (file, format, job), then exit
       --json             print one JSON document describing the run on stdout
   -q, --quiet            no live output, only the summary
       --keep             keep the job directories after the run
@@ -120,21 +123,17 @@ export async function runCommand(argv: string[]): Promise<number> {
 
   async function planAndRun(): Promise<number> {
     const gitState = readGitState(dir);
-    const files = await workflowFiles(dir, values.workflow);
-    const workflows: Workflow[] = [];
-    const errors: string[] = [];
-    for (const file of files) {
-      const loaded = await loadActionsWorkflow(file.path, file.content);
-      if (loaded.value) workflows.push(loaded.value);
-      errors.push(...loaded.errors.map(formatWorkflowError));
-    }
+    const { workflows, errors, files } = await loadWorkflows(
+      dir,
+      values.workflow === undefined ? undefined : workflowPath(dir, values.workflow),
+    );
     if (errors.length > 0) {
-      process.stderr.write(`${errors.map((e) => `error: ${e}`).join("\n")}\n`);
+      process.stderr.write(`${errors.map((e) => `error: ${formatWorkflowError(e)}`).join("\n")}\n`);
       return 2;
     }
     if (files.length === 0) {
       process.stderr.write(
-        `equinox: no workflows found in ${dir} (looked in .forgejo/workflows, .gitea/workflows, .github/workflows)\n`,
+        `equinox: no workflows found in ${dir} (looked in ${WORKFLOW_PLACES.join(", ")})\n`,
       );
       return 2;
     }
@@ -270,6 +269,7 @@ function jsonJob(job: JobRecord, log: string[]) {
     id: job.jobId,
     name: job.name,
     matrix: job.matrix,
+    runsOn: job.runsOn ?? null,
     result: job.result,
     outputs: job.outputs,
     steps: job.steps.map((s) => ({
@@ -283,12 +283,13 @@ function jsonJob(job: JobRecord, log: string[]) {
 }
 
 function printList(planned: PlannedWorkflow[], skipped: { file: string; reason: string }[]) {
-  const rows = planned.flatMap((p) =>
-    p.workflow.jobs
-      .filter((j) => !p.only || p.only.includes(j.id))
-      .map((j) => [p.workflow.file, j.id, j.name ?? j.id]),
-  );
-  const header = ["WORKFLOW", "JOB", "NAME"];
+  const rows = planned.flatMap((p) => {
+    const wanted = p.only ? withNeeds(p.workflow, p.only) : null;
+    return p.workflow.jobs
+      .filter((j) => !wanted || wanted.has(j.id))
+      .map((j) => [p.workflow.file, p.workflow.format, j.id, j.name ?? j.id]);
+  });
+  const header = ["WORKFLOW", "FORMAT", "JOB", "NAME"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (cells: string[]) =>
     `${cells
@@ -299,15 +300,15 @@ function printList(planned: PlannedWorkflow[], skipped: { file: string; reason: 
   for (const s of skipped) process.stderr.write(`not triggered: ${s.file}: ${s.reason}\n`);
 }
 
-async function workflowFiles(dir: string, workflow: string | undefined): Promise<WorkflowFile[]> {
-  if (!workflow) return discoverWorkflowFiles(dir);
+/** `-W PATH`, relative to the working directory or to DIR; shown relative to DIR when inside it. */
+function workflowPath(dir: string, workflow: string): string {
   const candidates = isAbsolute(workflow)
     ? [workflow]
     : [resolve(workflow), resolve(dir, workflow)];
   const path = candidates.find((c) => existsSync(c) && statSync(c).isFile());
   if (!path) throw new UsageError(`workflow file not found: ${workflow}`);
   const rel = relative(dir, path);
-  return [{ path: rel.startsWith("..") ? path : rel, content: await readFile(path, "utf8") }];
+  return rel.startsWith("..") ? path : rel;
 }
 
 function keyValues(items: string[] | undefined, flag: string): Record<string, string> {
@@ -404,7 +405,8 @@ function triggerEvent(
     case "schedule":
       return { name, cron: typeof payload.schedule === "string" ? payload.schedule : null };
     default:
-      return { name };
+      // `types:` filters match the payload's `action`, as for pull_request.
+      return typeof payload.action === "string" ? { name, action: payload.action } : { name };
   }
 }
 

@@ -9,8 +9,8 @@ export type TriggerEvent =
   | { name: "workflow_dispatch"; inputs: Record<string, string> }
   /** `cron` null = any schedule entry (a local "run the scheduled workflow" request). */
   | { name: "schedule"; cron: string | null }
-  /** Any other event: matches when the workflow lists it. */
-  | { name: string };
+  /** Any other event: matches when the workflow lists it; `action` is matched against `types:`. */
+  | { name: string; action?: string };
 
 export type TriggerMatch =
   | { kind: "match"; inputs: Record<string, string | boolean | number> }

@@ -1,7 +1,10 @@
 import type { StepSpec, Templates } from "../job-spec.ts";
 
-/** Every pipeline format (Actions YAML, Solstice KDL, TS pipelines) loads into this model. */
-export type WorkflowFormat = "actions";
+/**
+ * Every pipeline format (Actions YAML, Solstice KDL, TS pipelines) loads into this model.
+ * `solstice-script` is Solstice's legacy `.solstice/job.sh`, run as a one-step job.
+ */
+export type WorkflowFormat = "actions" | "solstice-kdl" | "solstice-script";
 
 export interface BranchFilters {
   branches?: string[];

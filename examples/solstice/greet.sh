@@ -1,0 +1,3 @@
+#!/bin/sh
+# The "project": prints a greeting.
+echo "Hello, ${1:-world}!"
