@@ -1,6 +1,6 @@
 // Bundles the CLI and the job runtime with esbuild. The runtime must stay free of
 // server code (scripts/check-layers.mjs checks the metafile written here).
-import { mkdir, stat, writeFile } from "node:fs/promises";
+import { mkdir, rm, stat, writeFile } from "node:fs/promises";
 import { build } from "esbuild";
 
 // Some dependencies (the workflow parser's YAML) call `require` at run time.
@@ -8,17 +8,23 @@ const banner = {
   js: 'import { createRequire as __equinoxCreateRequire } from "node:module"; const require = __equinoxCreateRequire(import.meta.url);',
 };
 
+// The CLI is split into chunks so its entry starts a runtime before the heavy parts
+// load; the runtime stays one self-contained file, since executors copy it around.
 const entries = [
-  { name: "equinox", entry: "src/cli/main.ts" },
-  { name: "runtime", entry: "src/runtime/main.ts" },
+  { name: "equinox", entry: "src/cli/main.ts", splitting: true },
+  { name: "runtime", entry: "src/runtime/main.ts", splitting: false },
 ];
 
 await mkdir("dist", { recursive: true });
-for (const { name, entry } of entries) {
+await rm("dist", { recursive: true, force: true });
+for (const { name, entry, splitting } of entries) {
   const outfile = `dist/${name}.mjs`;
   const result = await build({
-    entryPoints: [entry],
-    outfile,
+    entryPoints: { [name]: entry },
+    outdir: "dist",
+    splitting,
+    chunkNames: "chunks/[name]-[hash]",
+    outExtension: { ".js": ".mjs" },
     bundle: true,
     platform: "node",
     target: "node20",
@@ -33,6 +39,10 @@ for (const { name, entry } of entries) {
     logLevel: "warning",
   });
   await writeFile(`dist/${name}.meta.json`, JSON.stringify(result.metafile));
+  const sizes = Object.entries(result.metafile.outputs).filter(([f]) => f.endsWith(".mjs"));
+  const total = sizes.reduce((sum, [, o]) => sum + o.bytes, 0);
   const { size } = await stat(outfile);
-  console.log(`built ${outfile} (${(size / 1024).toFixed(0)} KiB)`);
+  const detail =
+    sizes.length > 1 ? `, ${(total / 1024).toFixed(0)} KiB with ${sizes.length - 1} chunks` : "";
+  console.log(`built ${outfile} (${(size / 1024).toFixed(0)} KiB${detail})`);
 }

@@ -1,4 +1,4 @@
-import { RUN_USAGE, runCommand } from "./commands/run.ts";
+import { prespawnRuntime } from "../engine/executors/host.ts";
 import { UsageError } from "./usage-error.ts";
 
 const USAGE = `Usage: equinox <command> [options]
@@ -13,13 +13,22 @@ Run 'equinox <command> --help' for a command's options.
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
-    case "run":
+    case "run": {
+      // Start a runtime now: its cold start overlaps loading the workflow parser below
+      // (a separate chunk of the CLI bundle).
+      if (!rest.some((a) => a === "--list" || a === "--help" || a === "-h")) prespawnRuntime();
+      const { runCommand } = await import("./commands/run.ts");
       return runCommand(rest);
+    }
     case undefined:
     case "help":
     case "--help":
     case "-h":
-      process.stdout.write(command === undefined ? USAGE : `${USAGE}\n${RUN_USAGE}`);
+      process.stdout.write(
+        command === undefined
+          ? USAGE
+          : `${USAGE}\n${(await import("./commands/run.ts")).RUN_USAGE}`,
+      );
       return command === undefined ? 2 : 0;
     default:
       throw new UsageError(`unknown command '${command}'`);

@@ -1,5 +1,6 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { mkdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NdjsonDecoder } from "../../core/ndjson.ts";
 import type {
@@ -24,6 +25,55 @@ export interface HostExecutorOptions {
 }
 
 /**
+ * A runtime started before any executor exists (see `prespawnRuntime`), waiting for
+ * its spec; the first HostExecutor whose environment matches takes it.
+ */
+let prespawned: { child: ChildProcessWithoutNullStreams; env: NodeJS.ProcessEnv } | null = null;
+
+/**
+ * Starts a runtime process as early as possible — before the CLI has even loaded
+ * the workflow parser — so its cold start overlaps the CLI's own. Unused, it is
+ * killed when this process exits.
+ */
+export function prespawnRuntime(env: NodeJS.ProcessEnv = process.env, cwd = tmpdir()): void {
+  if (prespawned) return;
+  const child = spawn(process.execPath, [runtimeBundlePath()], {
+    cwd,
+    env,
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  child.on("error", () => {});
+  // Until an executor takes it, it must not keep this process alive (e.g. on a usage error).
+  setReferenced(child, false);
+  prespawned = { child, env };
+  process.once("exit", () => {
+    if (prespawned?.child === child) child.kill("SIGKILL");
+  });
+}
+
+function takePrespawned(env: NodeJS.ProcessEnv): ChildProcessWithoutNullStreams | null {
+  const p = prespawned;
+  if (!p || p.child.exitCode !== null || p.child.signalCode !== null) return null;
+  const same =
+    Object.keys(p.env).length === Object.keys(env).length &&
+    Object.entries(env).every(([k, v]) => p.env[k] === v);
+  if (!same) return null;
+  prespawned = null;
+  setReferenced(p.child, true);
+  return p.child;
+}
+
+function setReferenced(child: ChildProcessWithoutNullStreams, referenced: boolean) {
+  for (const handle of [child, child.stdin, child.stdout, child.stderr] as unknown as {
+    ref(): void;
+    unref(): void;
+  }[]) {
+    if (referenced) handle.ref();
+    else handle.unref();
+  }
+}
+
+/**
  * Runs the runtime as a child process on this machine. No isolation: for trusted
  * code only (a developer's own checkout, a trusted server).
  */
@@ -42,9 +92,15 @@ export class HostExecutor implements Executor {
     });
   }
 
+  /** Another job will start after the next one takes the spare: start its runtime then. */
+  private refill = false;
+
   warm(): void {
-    if (this.spare && this.spare.exitCode === null && this.spare.signalCode === null) return;
-    this.spare = this.spawnRuntime();
+    if (this.spare && this.spare.exitCode === null && this.spare.signalCode === null) {
+      this.refill = true;
+      return;
+    }
+    this.spare = takePrespawned(this.options.env ?? process.env) ?? this.spawnRuntime();
     this.spare.on("error", () => {});
   }
 
@@ -60,8 +116,13 @@ export class HostExecutor implements Executor {
   private takeRuntime(): ChildProcessWithoutNullStreams {
     const spare = this.spare;
     this.spare = null;
-    if (spare && spare.exitCode === null && spare.signalCode === null) return spare;
-    return this.spawnRuntime();
+    const taken =
+      spare && spare.exitCode === null && spare.signalCode === null ? spare : this.spawnRuntime();
+    if (this.refill) {
+      this.refill = false;
+      this.warm();
+    }
+    return taken;
   }
 
   async prepare(request: PrepareRequest): Promise<Session> {
