@@ -1,4 +1,4 @@
-import { execFile, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { cp, mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -16,10 +16,15 @@ export interface CliResult {
 }
 
 /** Runs the built CLI as a user would, with a clean environment apart from PATH/HOME. */
-export function runCli(
-  args: string[],
-  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
-): Promise<CliResult> {
+export interface CliOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+  /** Sees stderr as it arrives, e.g. to interrupt the run at a given moment. */
+  onStderr?(chunk: string, child: ChildProcess): void;
+}
+
+export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [EQUINOX, ...args], {
       cwd: opts.cwd ?? ROOT,
@@ -33,6 +38,7 @@ export function runCli(
     });
     child.stderr.on("data", (d) => {
       stderr += d;
+      opts.onStderr?.(String(d), child);
     });
     const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 60_000);
     child.on("error", reject);

@@ -1,9 +1,8 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { EQUINOX, makeRepo, parseRunJson } from "../helpers.ts";
+import { makeRepo, parseRunJson, runCli } from "../helpers.ts";
 
 /** True while the process exists and is not a zombie (a killed orphan may wait to be reaped). */
 function alive(pid: number): boolean {
@@ -43,20 +42,16 @@ jobs:
     });
     // A TMPDIR of its own, to see that the run's job directories are removed.
     const ownTmp = mkdtempSync(join(tmpdir(), "equinox-cancel-tmp-"));
-    const child = spawn(process.execPath, [EQUINOX, "run", repo, "--json"], {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, TMPDIR: ownTmp },
+    let interrupted = false;
+    const { code, stdout, stderr } = await runCli(["run", repo, "--json"], {
+      env: { TMPDIR: ownTmp },
+      onStderr(chunk, child) {
+        if (!interrupted && chunk.includes("started")) {
+          interrupted = true;
+          child.kill("SIGINT");
+        }
+      },
     });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-      if (String(d).includes("started")) child.kill("SIGINT");
-    });
-    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
 
     expect(code, stderr).toBe(1);
     const run = parseRunJson(stdout);
@@ -88,14 +83,7 @@ jobs:
 `,
     });
     const started = Date.now();
-    const child = spawn(process.execPath, [EQUINOX, "run", repo, "--json"], {
-      stdio: ["ignore", "pipe", "ignore"],
-    });
-    let stdout = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    const { code, stdout } = await runCli(["run", repo, "--json"]);
     expect(code).toBe(1);
     expect(Date.now() - started).toBeLessThan(15_000);
     const job = parseRunJson(stdout).jobs[0]!;
