@@ -37,6 +37,10 @@ export class TerminalRenderer {
   private readonly inGroup = new Set<string>();
   private readonly stepStart = new Map<string, number>();
   private readonly stepNames = new Map<string, string>();
+  /** Per job: where the annotation whose `##[level]` line comes next points. */
+  private readonly pendingLocation = new Map<string, string>();
+  /** Per job: the name of a started step whose header is not printed yet. */
+  private readonly pendingHeader = new Map<string, string>();
   private width = 0;
 
   constructor(
@@ -92,21 +96,20 @@ export class TerminalRenderer {
           case "step.started":
             this.stepStart.set(stepKey(e.index), Date.parse(e.at));
             this.stepNames.set(stepKey(e.index), e.name);
-            this.line(job, this.paint(ANSI.bold, `⏵ ${e.name}`));
+            // The header waits for the step's first line: a silent or skipped step is one line.
+            this.pendingHeader.set(job.key, e.name);
             return;
           case "log":
+            this.flushHeader(job);
             for (const l of e.lines) this.logLine(job, l);
             return;
           case "annotation":
-            // The message itself arrives as a `##[level]` log line; add where it points.
-            if (e.annotation.file)
-              this.line(
-                job,
-                formatAnnotation(e.annotation, (c, t) => this.paint(c, t)),
-              );
+            // The message follows as a `##[level]` log line; it gets the location appended.
+            if (e.annotation.file) this.pendingLocation.set(job.key, location(e.annotation));
             return;
           case "step.finished": {
             this.inGroup.delete(job.key);
+            this.pendingHeader.delete(job.key);
             const started = this.stepStart.get(stepKey(e.index));
             const took =
               started === undefined
@@ -117,7 +120,14 @@ export class TerminalRenderer {
               e.outcome !== e.conclusion
                 ? this.paint(ANSI.dim, ` (outcome ${e.outcome}, continue-on-error)`)
                 : "";
-            this.line(job, `${this.resultMark(e.outcome)} ${name}${took}${note}`);
+            if (e.outcome === "skipped") {
+              this.line(
+                job,
+                `${this.resultMark("skipped")} ${this.paint(ANSI.dim, `${name} (skipped)`)}`,
+              );
+            } else {
+              this.line(job, `${this.resultMark(e.outcome)} ${name}${took}${note}`);
+            }
             return;
           }
           default:
@@ -127,11 +137,22 @@ export class TerminalRenderer {
     }
   }
 
+  private flushHeader(job: { key: string; name: string }) {
+    const name = this.pendingHeader.get(job.key);
+    if (name === undefined) return;
+    this.pendingHeader.delete(job.key);
+    this.line(job, this.paint(ANSI.bold, `⏵ ${name}`));
+  }
+
   private logLine(job: { key: string; name: string }, raw: string) {
     const directive = /^##\[(group|endgroup|error|warning|notice|debug)\](.*)$/.exec(raw);
     const indent = this.inGroup.has(job.key) ? this.paint(ANSI.dim, "│ ") : "";
     if (!directive) return this.line(job, `  ${indent}${raw}`);
-    const [, kind, text] = directive as unknown as [string, string, string];
+    const [, kind, message] = directive as unknown as [string, string, string];
+    const where =
+      kind === "group" || kind === "endgroup" ? undefined : this.pendingLocation.get(job.key);
+    if (where !== undefined) this.pendingLocation.delete(job.key);
+    const text = where === undefined ? message : `${message} ${this.paint(ANSI.dim, `(${where})`)}`;
     switch (kind) {
       case "group":
         this.inGroup.add(job.key);
@@ -195,13 +216,8 @@ export class TerminalRenderer {
   }
 }
 
-function formatAnnotation(a: Annotation, paint: (code: string, text: string) => string): string {
-  const where = a.file
-    ? ` ${a.file}${a.line !== undefined ? `:${a.line}` : ""}${a.col !== undefined ? `:${a.col}` : ""}`
-    : "";
-  const title = a.title ? ` (${a.title})` : "";
-  const color = a.level === "error" ? ANSI.red : a.level === "warning" ? ANSI.yellow : ANSI.blue;
-  return `  ${paint(color, `⚑ ${a.level} at${where}`)}${title}`;
+function location(a: Annotation): string {
+  return `${a.file}${a.line !== undefined ? `:${a.line}` : ""}${a.col !== undefined ? `:${a.col}` : ""}`;
 }
 
 function duration(job: JobRecord): string {
