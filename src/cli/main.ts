@@ -5,6 +5,8 @@ const USAGE = `Usage: equinox <command> [options]
 
 Commands:
   run [DIR]     run the workflows of a checkout on this machine
+  pipeline check [DIR]
+                validate a TypeScript pipeline (.equinox/ci.ts) without running it
   help          show this help
 
 Run 'equinox <command> --help' for a command's options.
@@ -20,6 +22,10 @@ async function main(argv: string[]): Promise<number> {
       const { runCommand } = await import("./commands/run.ts");
       return runCommand(rest);
     }
+    case "pipeline": {
+      const { pipelineCommand } = await import("./commands/pipeline.ts");
+      return pipelineCommand(rest);
+    }
     case undefined:
     case "help":
     case "--help":
@@ -27,7 +33,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(
         command === undefined
           ? USAGE
-          : `${USAGE}\n${(await import("./commands/run.ts")).RUN_USAGE}`,
+          : `${USAGE}\n${(await import("./commands/run.ts")).RUN_USAGE}\n${(await import("./commands/pipeline.ts")).PIPELINE_USAGE}`,
       );
       return command === undefined ? 2 : 0;
     default:

@@ -24,6 +24,23 @@ export interface Annotation {
   endColumn?: number;
 }
 
+/** One `job(id, inputs, fn, options)` call of a TS pipeline. */
+export interface PipelineJobPlan {
+  id: string;
+  /** Job ids and sources (`push`, `schedule`, `manual`). */
+  inputs: string[];
+  allowFailure: boolean;
+  /** 1-based line of the `job()` call. */
+  line: number;
+}
+
+export interface PipelinePlanError {
+  file: string;
+  line?: number;
+  col?: number;
+  message: string;
+}
+
 export type RuntimeEvent =
   | { type: "job.started"; at: string; job: string }
   | { type: "step.started"; at: string; index: number; id: string | null; name: string }
@@ -40,6 +57,8 @@ export type RuntimeEvent =
       outputs: Record<string, string>;
     }
   | { type: "job.outputs"; at: string; outputs: Record<string, string> }
+  /** What a `pipeline-plan` step found in a TS pipeline: its jobs, or every problem. */
+  | { type: "pipeline.plan"; at: string; jobs: PipelineJobPlan[]; errors: PipelinePlanError[] }
   | { type: "job.finished"; at: string; result: Result; reason?: FailureReason };
 
 export type RuntimeEventType = RuntimeEvent["type"];

@@ -21,7 +21,21 @@ export interface UsesStepSpec {
   with: Templates;
 }
 
-export type StepSpec = (RunStepSpec | UsesStepSpec) & {
+/** Loads `.equinox/ci.ts` (or .js/.mjs), validates it and emits one `pipeline.plan` event. */
+export interface PipelinePlanStepSpec {
+  kind: "pipeline-plan";
+  /** Path relative to the workspace. */
+  file: string;
+}
+
+/** Loads the pipeline again and runs one `job()` function. */
+export interface PipelineJobStepSpec {
+  kind: "pipeline-job";
+  file: string;
+  job: string;
+}
+
+export type StepSpec = (RunStepSpec | UsesStepSpec | PipelinePlanStepSpec | PipelineJobStepSpec) & {
   /** The step's `id`, or null when it has none (then it is absent from `steps`). */
   id: string | null;
   /** The step's `name` template, or null. */

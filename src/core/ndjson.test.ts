@@ -44,6 +44,15 @@ const VARIANTS: [RuntimeEvent, string][] = [
     `{"type":"job.outputs","at":"${at}","outputs":{"sha":"abc"}}`,
   ],
   [
+    {
+      type: "pipeline.plan",
+      at,
+      jobs: [{ id: "build", inputs: ["push"], allowFailure: false, line: 3 }],
+      errors: [{ file: ".equinox/ci.ts", line: 9, col: 1, message: "duplicate job id 'build'" }],
+    },
+    `{"type":"pipeline.plan","at":"${at}","jobs":[{"id":"build","inputs":["push"],"allowFailure":false,"line":3}],"errors":[{"file":".equinox/ci.ts","line":9,"col":1,"message":"duplicate job id 'build'"}]}`,
+  ],
+  [
     { type: "job.finished", at, result: "cancelled", reason: "timeout" },
     `{"type":"job.finished","at":"${at}","result":"cancelled","reason":"timeout"}`,
   ],

@@ -16,6 +16,7 @@ const EVENT_TYPES = new Set([
   "step.summary",
   "step.finished",
   "job.outputs",
+  "pipeline.plan",
   "job.finished",
 ]);
 

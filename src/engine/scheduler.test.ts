@@ -56,6 +56,21 @@ async function run(jobs: JobDef[], options: { concurrency?: number } = {}) {
 }
 
 describe("Scheduler", () => {
+  it("fills needs with every transitive ancestor when a job asks for it (TS pipelines)", async () => {
+    const { executor } = await run([
+      job("a", { env: { FAKE_OUTPUTS: '{"v":"1"}' } }),
+      job("b", { needs: ["a"], env: { FAKE_OUTPUTS: '{"w":"2"}' } }),
+      job("c", { needs: ["b"], needsTransitive: true }),
+      job("d", { needs: ["b"] }),
+    ]);
+    const byId = Object.fromEntries(executor.specs.map((s) => [s.jobId, s.contexts.needs]));
+    expect(byId.c).toEqual({
+      a: { result: "success", outputs: { v: "1" } },
+      b: { result: "success", outputs: { w: "2" } },
+    });
+    expect(Object.keys(byId.d ?? {})).toEqual(["b"]);
+  });
+
   it("runs a needs chain in order and passes outputs down", async () => {
     const { executor, results } = await run([
       job("a", { env: { FAKE_OUTPUTS: '{"v":"7"}' } }),

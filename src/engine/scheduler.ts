@@ -512,10 +512,10 @@ export class Scheduler {
     const node = inst.node;
     const wf = node.workflow.workflow;
     const needs: JobSpec["contexts"]["needs"] = {};
-    for (const id of node.def.needs) {
-      const n = this.nodeFor(node.workflow, id);
-      if (n) needs[id] = { result: n.result, outputs: n.outputs };
-    }
+    const from = node.def.needsTransitive
+      ? this.ancestorsOf(node)
+      : node.def.needs.map((id) => this.nodeFor(node.workflow, id));
+    for (const n of from) if (n) needs[n.def.id] = { result: n.result, outputs: n.outputs };
     const github = {
       ...node.github,
       job: node.def.id,

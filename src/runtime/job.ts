@@ -6,6 +6,7 @@ import type { JobSpec } from "../core/job-spec.ts";
 import { evalOptions, stepContexts } from "./contexts.ts";
 import { githubEnv } from "./github-env.ts";
 import type { EventWriter } from "./output.ts";
+import { loadTransform } from "./pipeline/load.ts";
 import { CANCEL_GRACE_MS } from "./run-step.ts";
 import type { JobState, StepScope } from "./state.ts";
 import { evaluateTemplates, runSteps } from "./steps.ts";
@@ -21,6 +22,8 @@ export function runJob(spec: JobSpec, out: EventWriter, processEnv: NodeJS.Proce
   for (const value of Object.values(spec.contexts.secrets)) out.masker.add(value);
   for (const value of spec.mask) out.masker.add(value);
 
+  if (spec.steps.some((s) => s.kind === "pipeline-plan" || s.kind === "pipeline-job"))
+    void loadTransform();
   const state: JobState = {
     spec,
     out,
@@ -33,6 +36,7 @@ export function runJob(spec: JobSpec, out: EventWriter, processEnv: NodeJS.Proce
     fileCounter: 0,
     bashAvailable: hasBash(processEnv),
     posts: [],
+    pipeline: null,
   };
   return {
     done: execute(state, processEnv),
@@ -85,14 +89,24 @@ async function execute(state: JobState, processEnv: NodeJS.ProcessEnv): Promise<
   // Outputs are evaluated whatever the result: an `always()` dependent may read them.
   emitOutputs(state, scope);
   if (state.cancelled) return finish(state, "cancelled");
+  if (state.pipeline?.skipped && state.status === "success") return finish(state, "skipped");
   return finish(state, state.status === "failure" ? "failure" : "success");
 }
 
 /** Job outputs are evaluated after the last step; one holding a secret is withheld. */
 function emitOutputs(state: JobState, scope: StepScope) {
   const templates = state.spec.outputs;
-  if (Object.keys(templates).length === 0) return;
+  const direct = state.pipeline?.outputs ?? {};
+  if (Object.keys(templates).length === 0 && Object.keys(direct).length === 0) return;
   const outputs: Record<string, string> = {};
+  // A TS pipeline job's returned values are its outputs, withheld like templates when secret.
+  for (const [name, value] of Object.entries(direct)) {
+    if (state.out.masker.mask(value) !== value) {
+      state.out.log(null, [`##[warning]Skip output '${name}' since it may contain secret.`]);
+      continue;
+    }
+    outputs[name] = value;
+  }
   const contexts = stepContexts(state, scope);
   for (const [name, template] of Object.entries(templates)) {
     const r = evaluateTemplates({ [name]: template }, contexts, evalOptions(state));

@@ -30,6 +30,8 @@ export interface JobState {
   bashAvailable: boolean;
   /** `post:` scripts registered by node actions, run after the steps in reverse order. */
   posts: PostStep[];
+  /** Set by a TS pipeline job: its returned outputs, or `skipped` when it returned null. */
+  pipeline: { skipped: boolean; outputs: Record<string, string> } | null;
 }
 
 /** A list of steps being run: the job's own, or a composite action's. */

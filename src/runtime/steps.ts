@@ -7,6 +7,8 @@ import {
 } from "../core/expressions/index.ts";
 import type { StepSpec, Templates } from "../core/job-spec.ts";
 import { evalOptions, stepContexts } from "./contexts.ts";
+import { runPlanStep } from "./pipeline/plan.ts";
+import { runPipelineJobStep } from "./pipeline/run.ts";
 import { runScriptStep } from "./run-step.ts";
 import type { JobState, StepRecord, StepScope } from "./state.ts";
 import { runUsesStep } from "./uses-step.ts";
@@ -116,7 +118,11 @@ async function runOneStep(state: JobState, scope: StepScope, step: RuntimeStep, 
         ? await runScriptStep(context, step)
         : step.kind === "uses"
           ? await runUsesStep(context, step)
-          : await step.run(context);
+          : step.kind === "pipeline-plan"
+            ? await runPlanStep(context, step)
+            : step.kind === "pipeline-job"
+              ? await runPipelineJobStep(context, step)
+              : await step.run(context);
   } catch (err) {
     state.out.log(index, [`##[error]${(err as Error).message}`]);
     run = { outcome: "failure", outputs: {} };
@@ -206,6 +212,8 @@ function displayName(
 export function defaultStepName(step: RuntimeStep): string {
   if (step.kind === "post") return step.name;
   if (step.kind === "uses") return step.uses;
+  if (step.kind === "pipeline-plan") return `Plan ${step.file}`;
+  if (step.kind === "pipeline-job") return `Run ${step.job}`;
   const firstLine = step.run.trim().split("\n")[0] ?? "";
   return firstLine;
 }

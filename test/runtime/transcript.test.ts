@@ -115,6 +115,8 @@ function eventLine(e: RuntimeEvent): string {
       return `job.outputs ${JSON.stringify(e.outputs)}`;
     case "job.finished":
       return `job.finished ${e.result}`;
+    case "pipeline.plan":
+      return `pipeline.plan ${e.jobs.map((j) => j.id).join(",")} errors=${e.errors.length}`;
   }
 }
 

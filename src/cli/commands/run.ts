@@ -9,9 +9,21 @@ import { withNeeds } from "../../core/plan/needs.ts";
 import { selectWorkflows } from "../../core/plan/select.ts";
 import type { TriggerEvent } from "../../core/plan/triggers.ts";
 import { loadWorkflows, WORKFLOW_PLACES } from "../../core/workflow/load.ts";
-import { formatWorkflowError } from "../../core/workflow/model.ts";
+import { formatWorkflowError, type Workflow } from "../../core/workflow/model.ts";
+import {
+  findPipelineFile,
+  isPipelinePath,
+  PIPELINE_FILES,
+  pipelineWorkflow,
+} from "../../core/workflow/pipeline.ts";
 import { HostExecutor } from "../../engine/executors/host.ts";
-import { type JobRecord, type PlannedWorkflow, Scheduler } from "../../engine/scheduler.ts";
+import { planPipelineJob } from "../../engine/pipeline-plan.ts";
+import {
+  type JobRecord,
+  type PlannedWorkflow,
+  type RunEnvironment,
+  Scheduler,
+} from "../../engine/scheduler.ts";
 import { parseDotenv } from "../dotenv.ts";
 import { changedFiles, readGitState } from "../git-context.ts";
 import { TerminalRenderer } from "../render.ts";
@@ -23,10 +35,11 @@ Runs the workflows of the checkout in DIR (default: the current directory) on
 this machine, with GitHub/Forgejo Actions semantics. Every format found runs:
 Actions YAML (.forgejo/workflows, .gitea/workflows or .github/workflows) and
 Solstice's .solstice/workflow.kdl, or its legacy .solstice/job.sh when the
-repository has no workflow file at all.
+repository has no workflow file at all, and a TypeScript pipeline
+(.equinox/ci.ts, .js or .mjs), which the runtime plans and runs.
 
 Options:
-  -W, --workflow PATH    run only this workflow file (.yml, .yaml, .kdl or .sh)
+  -W, --workflow PATH    run only this workflow file (.yml, .yaml, .kdl, .sh, .ts, .js, .mjs)
   -j, --job ID           run only this job (and the jobs it needs); repeatable
   -e, --event NAME       the triggering event (default: push)
       --event-file FILE  JSON payload of the event (github.event)
@@ -123,17 +136,25 @@ export async function runCommand(argv: string[]): Promise<number> {
 
   async function planAndRun(): Promise<number> {
     const gitState = readGitState(dir);
-    const { workflows, errors, files } = await loadWorkflows(
-      dir,
-      values.workflow === undefined ? undefined : workflowPath(dir, values.workflow),
-    );
+    const onlyFile = values.workflow === undefined ? undefined : workflowPath(dir, values.workflow);
+    // A TS pipeline is code: it is not loaded here but planned by the runtime (below).
+    const pipelineFile =
+      onlyFile === undefined
+        ? await findPipelineFile(dir)
+        : isPipelinePath(onlyFile)
+          ? onlyFile
+          : null;
+    const { workflows, errors, files } =
+      pipelineFile !== null && onlyFile !== undefined
+        ? { workflows: [] as Workflow[], errors: [], files: [] }
+        : await loadWorkflows(dir, onlyFile);
     if (errors.length > 0) {
       process.stderr.write(`${errors.map((e) => `error: ${formatWorkflowError(e)}`).join("\n")}\n`);
       return 2;
     }
-    if (files.length === 0) {
+    if (files.length === 0 && pipelineFile === null) {
       process.stderr.write(
-        `equinox: no workflows found in ${dir} (looked in ${WORKFLOW_PLACES.join(", ")})\n`,
+        `equinox: no workflows found in ${dir} (looked in ${[...WORKFLOW_PLACES, ...PIPELINE_FILES].join(", ")})\n`,
       );
       return 2;
     }
@@ -144,6 +165,46 @@ export async function runCommand(argv: string[]): Promise<number> {
       ? await readEventFile(values["event-file"])
       : defaultPayload(eventName, git, inputs);
     const changed = await changedFiles(dir, payload.before, payload.after ?? git.sha);
+    const runEnv: RunEnvironment = {
+      github: githubContext(git, eventName, payload),
+      vars,
+      secrets,
+      runner: {
+        os: "Linux",
+        arch: arch() === "arm64" ? "ARM64" : "X64",
+        name: hostname(),
+        environment: "self-hosted",
+      },
+      checkout: git.isRepo
+        ? {
+            kind: "git",
+            url: dir,
+            sha: git.sha,
+            ref: git.ref,
+            ...(git.dirty ? { overlayFrom: dir } : {}),
+          }
+        : { kind: "dir", path: dir },
+      actionsUrl: values["actions-url"] ?? process.env.EQUINOX_ACTIONS_URL ?? null,
+      debug:
+        process.env.ACTIONS_STEP_DEBUG === "true" ||
+        vars.ACTIONS_STEP_DEBUG === "true" ||
+        secrets.ACTIONS_STEP_DEBUG === "true",
+    };
+    if (pipelineFile !== null) {
+      const plan = await planPipelineJob(executor, runEnv, pipelineFile);
+      if (!plan.ok) {
+        const lines = plan.errors.map((e) => `error: ${formatWorkflowError(e)}`);
+        process.stderr.write(`${masker.mask(lines.join("\n"))}\n`);
+        return 2;
+      }
+      workflows.push(
+        pipelineWorkflow(pipelineFile, plan.jobs, {
+          name: eventName,
+          inputs,
+          cron: typeof payload.schedule === "string" ? payload.schedule : null,
+        }),
+      );
+    }
     const selection = selectWorkflows(
       workflows,
       triggerEvent(eventName, git, payload, inputs, changed),
@@ -208,43 +269,15 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.on("SIGINT", onInterrupt);
     process.on("SIGTERM", onInterrupt);
 
-    const scheduler = new Scheduler(
-      executor,
-      {
-        github: githubContext(git, eventName, payload),
-        vars,
-        secrets,
-        runner: {
-          os: "Linux",
-          arch: arch() === "arm64" ? "ARM64" : "X64",
-          name: hostname(),
-          environment: "self-hosted",
-        },
-        checkout: git.isRepo
-          ? {
-              kind: "git",
-              url: dir,
-              sha: git.sha,
-              ref: git.ref,
-              ...(git.dirty ? { overlayFrom: dir } : {}),
-            }
-          : { kind: "dir", path: dir },
-        actionsUrl: values["actions-url"] ?? process.env.EQUINOX_ACTIONS_URL ?? null,
-        debug:
-          process.env.ACTIONS_STEP_DEBUG === "true" ||
-          vars.ACTIONS_STEP_DEBUG === "true" ||
-          secrets.ACTIONS_STEP_DEBUG === "true",
+    const scheduler = new Scheduler(executor, runEnv, {
+      signal: abort.signal,
+      onEvent(event) {
+        renderer.handle(event);
+        if (event.type === "job.log") logOf(event.job.key).push(masker.mask(event.line));
+        if (event.type === "job.event" && event.event.type === "log")
+          logOf(event.job.key).push(...event.event.lines.map((l) => masker.mask(l)));
       },
-      {
-        signal: abort.signal,
-        onEvent(event) {
-          renderer.handle(event);
-          if (event.type === "job.log") logOf(event.job.key).push(masker.mask(event.line));
-          if (event.type === "job.event" && event.event.type === "log")
-            logOf(event.job.key).push(...event.event.lines.map((l) => masker.mask(l)));
-        },
-      },
-    );
+    });
     let summary: Awaited<ReturnType<Scheduler["run"]>>;
     try {
       summary = await scheduler.run(planned);
@@ -344,9 +377,9 @@ async function readEventFile(path: string): Promise<Record<string, unknown>> {
   }
 }
 
-type Git = Awaited<ReturnType<typeof readGitState>>;
+export type Git = Awaited<ReturnType<typeof readGitState>>;
 
-function defaultPayload(
+export function defaultPayload(
   event: string,
   git: Git,
   inputs: Record<string, string>,
@@ -410,7 +443,7 @@ function triggerEvent(
   }
 }
 
-function githubContext(
+export function githubContext(
   git: Git,
   eventName: string,
   event: Record<string, unknown>,

@@ -20,7 +20,8 @@ function errors(text: string): string[] {
 
 /** A step as a compact string: what runs and under which name. */
 function brief(s: StepSpec): string {
-  return s.kind === "uses" ? `${s.name}: uses ${s.uses}` : `${s.name ?? "-"}: ${s.run}`;
+  if (s.kind === "uses") return `${s.name}: uses ${s.uses}`;
+  return s.kind === "run" ? `${s.name ?? "-"}: ${s.run}` : `${s.name ?? "-"}: ${s.kind}`;
 }
 
 describe("loadSolsticeWorkflow: the mapping onto the job model", () => {

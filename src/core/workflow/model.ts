@@ -2,9 +2,10 @@ import type { StepSpec, Templates } from "../job-spec.ts";
 
 /**
  * Every pipeline format (Actions YAML, Solstice KDL, TS pipelines) loads into this model.
- * `solstice-script` is Solstice's legacy `.solstice/job.sh`, run as a one-step job.
+ * `solstice-script` is Solstice's legacy `.solstice/job.sh`, run as a one-step job;
+ * `equinox-pipeline` is `.equinox/ci.ts`, planned by the runtime (see docs/pipelines.md).
  */
-export type WorkflowFormat = "actions" | "solstice-kdl" | "solstice-script";
+export type WorkflowFormat = "actions" | "solstice-kdl" | "solstice-script" | "equinox-pipeline";
 
 export interface BranchFilters {
   branches?: string[];
@@ -65,6 +66,11 @@ export interface JobDef {
   timeoutMinutes: number | string;
   container: unknown;
   services: unknown;
+  /**
+   * `contexts.needs` holds every transitive ancestor, not only the direct needs: a TS
+   * pipeline's `jobs(name)` reads any ancestor's outputs.
+   */
+  needsTransitive?: boolean;
   /** 1-based line of the job's key in its file, for messages. */
   line: number;
 }

@@ -1,0 +1,97 @@
+import type { PipelineJobPlan, PipelinePlanError } from "../core/events.ts";
+import type { JobSpec } from "../core/job-spec.ts";
+import type { Executor } from "./executor.ts";
+import { runJob } from "./run-job.ts";
+import type { RunEnvironment } from "./scheduler.ts";
+
+export type PipelinePlanResult =
+  | { ok: true; jobs: PipelineJobPlan[] }
+  | { ok: false; errors: PipelinePlanError[] };
+
+const PLAN_TIMEOUT_MS = 5 * 60_000;
+
+/**
+ * Plans a TS pipeline by running a job — checkout, then a `pipeline-plan` step — through
+ * the executor, because the pipeline is user code and only the runtime, inside the
+ * isolation boundary, evaluates it (DESIGN.md, principle 1). The plan comes back as data
+ * in one `pipeline.plan` event.
+ */
+export async function planPipelineJob(
+  executor: Executor,
+  env: RunEnvironment,
+  file: string,
+  options: { signal?: AbortSignal; onDiagnostic?(line: string): void } = {},
+): Promise<PipelinePlanResult> {
+  let plan: { jobs: PipelineJobPlan[]; errors: PipelinePlanError[] } | null = null;
+  const log: string[] = [];
+  const outcome = await runJob(executor, {
+    jobKey: "pipeline-plan",
+    timeoutMs: PLAN_TIMEOUT_MS,
+    ...(options.signal ? { signal: options.signal } : {}),
+    spec: (paths, inContainer) => planSpec(env, file, paths, inContainer),
+    onEvent(event) {
+      if (event.type === "pipeline.plan") plan = { jobs: event.jobs, errors: event.errors };
+      if (event.type === "log") log.push(...event.lines);
+    },
+    onSystemLog: (line) => log.push(line),
+    ...(options.onDiagnostic ? { onDiagnostic: options.onDiagnostic } : {}),
+  });
+  const got = plan as { jobs: PipelineJobPlan[]; errors: PipelinePlanError[] } | null;
+  if (got && got.errors.length > 0) return { ok: false, errors: got.errors };
+  if (got && outcome.result === "success") return { ok: true, jobs: got.jobs };
+  const why = log.filter((l) => l.startsWith("##[error]")).map((l) => l.slice(9));
+  return {
+    ok: false,
+    errors: [
+      {
+        file,
+        message: `the pipeline could not be planned (${outcome.result}${why.length > 0 ? `: ${why.join("; ")}` : ""})`,
+      },
+    ],
+  };
+}
+
+function planSpec(
+  env: RunEnvironment,
+  file: string,
+  paths: JobSpec["paths"],
+  inContainer: boolean,
+): JobSpec {
+  const step = {
+    id: null,
+    name: null,
+    if: null,
+    env: {},
+    continueOnError: false,
+    timeoutMinutes: null,
+  };
+  return {
+    version: 1,
+    jobId: "pipeline-plan",
+    name: `Plan ${file}`,
+    paths,
+    contexts: {
+      github: { ...env.github, job: "pipeline-plan", workspace: paths.workspace },
+      vars: env.vars,
+      // Planning runs no job function: it needs no secrets.
+      secrets: {},
+      matrix: null,
+      strategy: null,
+      needs: {},
+      inputs: {},
+      runner: { ...env.runner, temp: paths.temp, tool_cache: paths.toolCache },
+    },
+    env: { workflow: {}, job: {} },
+    defaults: {},
+    steps: [
+      { ...step, kind: "uses", uses: "actions/checkout@v4", with: {}, name: "Checkout" },
+      { ...step, kind: "pipeline-plan", file },
+    ],
+    outputs: {},
+    inContainer,
+    checkout: env.checkout,
+    actionsUrl: env.actionsUrl,
+    mask: [],
+    debug: env.debug,
+  };
+}
