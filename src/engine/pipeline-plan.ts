@@ -1,5 +1,6 @@
 import type { PipelineJobPlan, PipelinePlanError } from "../core/events.ts";
 import type { JobSpec } from "../core/job-spec.ts";
+import { checkoutStep } from "../core/workflow/native-steps.ts";
 import type { Executor } from "./executor.ts";
 import { runJob } from "./run-job.ts";
 import type { RunEnvironment } from "./scheduler.ts";
@@ -57,7 +58,9 @@ function planSpec(
   paths: JobSpec["paths"],
   inContainer: boolean,
 ): JobSpec {
-  const step = {
+  const planStep = {
+    kind: "pipeline-plan" as const,
+    file,
     id: null,
     name: null,
     if: null,
@@ -83,10 +86,7 @@ function planSpec(
     },
     env: { workflow: {}, job: {} },
     defaults: {},
-    steps: [
-      { ...step, kind: "uses", uses: "actions/checkout@v4", with: {}, name: "Checkout" },
-      { ...step, kind: "pipeline-plan", file },
-    ],
+    steps: [checkoutStep(), planStep],
     outputs: {},
     inContainer,
     checkout: env.checkout,

@@ -1,6 +1,6 @@
 import { existsSync, statSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { arch, hostname, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { formatWorkflowError } from "../../core/workflow/model.ts";
@@ -8,8 +8,8 @@ import { findPipelineFile, PIPELINE_FILES } from "../../core/workflow/pipeline.t
 import { HostExecutor } from "../../engine/executors/host.ts";
 import { planPipelineJob } from "../../engine/pipeline-plan.ts";
 import { readGitState } from "../git-context.ts";
+import { defaultPayload, localRunEnvironment } from "../local-event.ts";
 import { UsageError } from "../usage-error.ts";
-import { defaultPayload, githubContext } from "./run.ts";
 
 export const PIPELINE_USAGE = `Usage: equinox pipeline check [DIR] [-W FILE]
 
@@ -58,23 +58,10 @@ export async function pipelineCommand(argv: string[]): Promise<number> {
   try {
     const plan = await planPipelineJob(
       executor,
-      {
-        github: githubContext(git, "push", defaultPayload("push", git, {})),
-        vars: {},
-        secrets: {},
-        runner: { os: "Linux", arch: arch() === "arm64" ? "ARM64" : "X64", name: hostname() },
-        checkout: git.isRepo
-          ? {
-              kind: "git",
-              url: dir,
-              sha: git.sha,
-              ref: git.ref,
-              ...(git.dirty ? { overlayFrom: dir } : {}),
-            }
-          : { kind: "dir", path: dir },
-        actionsUrl: null,
-        debug: false,
-      },
+      localRunEnvironment(dir, git, {
+        eventName: "push",
+        payload: defaultPayload("push", git, {}),
+      }),
       file,
     );
     if (!plan.ok) {

@@ -1,13 +1,11 @@
-import { randomInt } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { arch, homedir, hostname, tmpdir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { Masker } from "../../core/masking.ts";
 import { withNeeds } from "../../core/plan/needs.ts";
 import { selectWorkflows } from "../../core/plan/select.ts";
-import type { TriggerEvent } from "../../core/plan/triggers.ts";
 import { loadWorkflows, WORKFLOW_PLACES } from "../../core/workflow/load.ts";
 import { formatWorkflowError, type Workflow } from "../../core/workflow/model.ts";
 import {
@@ -18,14 +16,10 @@ import {
 } from "../../core/workflow/pipeline.ts";
 import { HostExecutor } from "../../engine/executors/host.ts";
 import { planPipelineJob } from "../../engine/pipeline-plan.ts";
-import {
-  type JobRecord,
-  type PlannedWorkflow,
-  type RunEnvironment,
-  Scheduler,
-} from "../../engine/scheduler.ts";
+import { type JobRecord, type PlannedWorkflow, Scheduler } from "../../engine/scheduler.ts";
 import { parseDotenv } from "../dotenv.ts";
 import { changedFiles, readGitState } from "../git-context.ts";
+import { defaultPayload, localRunEnvironment, triggerEvent } from "../local-event.ts";
 import { TerminalRenderer } from "../render.ts";
 import { UsageError } from "../usage-error.ts";
 
@@ -165,31 +159,17 @@ export async function runCommand(argv: string[]): Promise<number> {
       ? await readEventFile(values["event-file"])
       : defaultPayload(eventName, git, inputs);
     const changed = await changedFiles(dir, payload.before, payload.after ?? git.sha);
-    const runEnv: RunEnvironment = {
-      github: githubContext(git, eventName, payload),
+    const runEnv = localRunEnvironment(dir, git, {
+      eventName,
+      payload,
       vars,
       secrets,
-      runner: {
-        os: "Linux",
-        arch: arch() === "arm64" ? "ARM64" : "X64",
-        name: hostname(),
-        environment: "self-hosted",
-      },
-      checkout: git.isRepo
-        ? {
-            kind: "git",
-            url: dir,
-            sha: git.sha,
-            ref: git.ref,
-            ...(git.dirty ? { overlayFrom: dir } : {}),
-          }
-        : { kind: "dir", path: dir },
       actionsUrl: values["actions-url"] ?? process.env.EQUINOX_ACTIONS_URL ?? null,
       debug:
         process.env.ACTIONS_STEP_DEBUG === "true" ||
         vars.ACTIONS_STEP_DEBUG === "true" ||
         secrets.ACTIONS_STEP_DEBUG === "true",
-    };
+    });
     if (pipelineFile !== null) {
       const plan = await planPipelineJob(executor, runEnv, pipelineFile);
       if (!plan.ok) {
@@ -375,106 +355,4 @@ async function readEventFile(path: string): Promise<Record<string, unknown>> {
   } catch (err) {
     throw new UsageError(`--event-file ${path}: ${(err as Error).message}`);
   }
-}
-
-export type Git = Awaited<ReturnType<typeof readGitState>>;
-
-export function defaultPayload(
-  event: string,
-  git: Git,
-  inputs: Record<string, string>,
-): Record<string, unknown> {
-  const repository = { full_name: git.repository, name: git.repository.split("/").pop() };
-  switch (event) {
-    case "push":
-      return {
-        ref: git.ref,
-        before: "0".repeat(40),
-        after: git.sha,
-        repository,
-        head_commit: { id: git.sha },
-      };
-    case "workflow_dispatch":
-      return { ref: git.ref, inputs, repository };
-    case "pull_request":
-      return {
-        action: "opened",
-        number: 1,
-        pull_request: {
-          head: { ref: git.branch ?? "", sha: git.sha },
-          base: { ref: git.branch ?? "main" },
-        },
-        repository,
-      };
-    default:
-      return { repository };
-  }
-}
-
-function triggerEvent(
-  name: string,
-  git: Git,
-  payload: Record<string, unknown>,
-  inputs: Record<string, string>,
-  changed: string[] | null,
-): TriggerEvent {
-  const pr = (payload.pull_request ?? {}) as { base?: { ref?: string } };
-  switch (name) {
-    case "push":
-      return {
-        name,
-        ref: typeof payload.ref === "string" ? payload.ref : git.ref,
-        changedFiles: changed,
-      };
-    case "pull_request":
-      return {
-        name,
-        action: String(payload.action ?? "opened"),
-        baseRef: pr.base?.ref ?? git.branch ?? "main",
-        changedFiles: changed,
-      };
-    case "workflow_dispatch":
-      return { name, inputs };
-    case "schedule":
-      return { name, cron: typeof payload.schedule === "string" ? payload.schedule : null };
-    default:
-      // `types:` filters match the payload's `action`, as for pull_request.
-      return typeof payload.action === "string" ? { name, action: payload.action } : { name };
-  }
-}
-
-export function githubContext(
-  git: Git,
-  eventName: string,
-  event: Record<string, unknown>,
-): Record<string, unknown> {
-  const ref = typeof event.ref === "string" ? event.ref : git.ref;
-  const isTag = ref.startsWith("refs/tags/");
-  const pr = event.pull_request as { head?: { ref?: string }; base?: { ref?: string } } | undefined;
-  return {
-    event_name: eventName,
-    event,
-    sha: git.sha,
-    ref,
-    ref_name: ref.replace(/^refs\/(heads|tags)\//, ""),
-    ref_type: isTag ? "tag" : "branch",
-    repository: git.repository,
-    repository_owner: git.repository.includes("/") ? git.repository.split("/")[0] : "",
-    actor: git.actor,
-    triggering_actor: git.actor,
-    server_url: git.serverUrl,
-    api_url: "",
-    graphql_url: "",
-    run_id: String(Date.now()),
-    run_number: "1",
-    run_attempt: "1",
-    retention_days: "0",
-    head_ref: pr?.head?.ref ?? "",
-    base_ref: pr?.base?.ref ?? "",
-    token: "",
-    workflow_ref: "",
-    job: "",
-    action: "",
-    run_key: randomInt(1e9),
-  };
 }

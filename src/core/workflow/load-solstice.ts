@@ -10,6 +10,7 @@ import {
 import { parse as parseKdl1 } from "@bgotink/kdl/v1-compat";
 import type { StepSpec, Templates } from "../job-spec.ts";
 import type { JobDef, Loaded, Triggers, Workflow, WorkflowError } from "./model.ts";
+import { checkoutStep } from "./native-steps.ts";
 
 /** Where Solstice keeps its workflow and its legacy one-script job, relative to the repo root. */
 export const SOLSTICE_WORKFLOW = ".solstice/workflow.kdl";
@@ -469,20 +470,6 @@ function jobDef(j: {
     container: null,
     services: null,
     line: j.line,
-  };
-}
-
-function checkoutStep(): StepSpec {
-  return {
-    kind: "uses",
-    uses: "actions/checkout@v4",
-    with: {},
-    id: null,
-    name: "Checkout",
-    if: null,
-    env: {},
-    continueOnError: false,
-    timeoutMinutes: null,
   };
 }
 

@@ -2,6 +2,7 @@ import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { PipelineJobPlan } from "../events.ts";
 import type { JobDef, Triggers, Workflow } from "./model.ts";
+import { checkoutStep } from "./native-steps.ts";
 
 /** Where a programmable pipeline is looked for, first match wins. */
 export const PIPELINE_FILES = [".equinox/ci.ts", ".equinox/ci.js", ".equinox/ci.mjs"];
@@ -82,17 +83,7 @@ function pipelineJob(file: string, j: PipelineJobPlan, sources: Set<string>): Jo
     env: {},
     defaults: {},
     steps: [
-      {
-        kind: "uses",
-        uses: "actions/checkout@v4",
-        with: {},
-        id: null,
-        name: "Checkout",
-        if: null,
-        env: {},
-        continueOnError: false,
-        timeoutMinutes: null,
-      },
+      checkoutStep(),
       {
         kind: "pipeline-job",
         file,
