@@ -1,12 +1,11 @@
 // Equinox `run` against the same commands in one `bash -e` script, measured in
 // this process: a 1-job/50-step workflow, a 5-job `needs` chain, and the runtime's
 // cold start (spawn → first event).
-import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { fmt, makeRepo, median, timeCommand } from "./util.mjs";
+import { fmt, makeRepo, median, runtimeJobSpec, timeCommand, timeRuntime } from "./util.mjs";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const EQUINOX = join(ROOT, "bin", "equinox");
@@ -55,55 +54,10 @@ async function measure(label, workflow, commands) {
 
 /** Spawn the runtime with an empty job and time the first event on stdout. */
 async function coldStart() {
-  const dir = mkdtempSync(join(tmpdir(), "equinox-bench-rt-"));
-  const spec = {
-    version: 1,
-    jobId: "cold",
-    name: "cold",
-    paths: {
-      workspace: join(dir, "w"),
-      temp: join(dir, "t"),
-      toolCache: join(dir, "c"),
-      files: join(dir, "f"),
-    },
-    contexts: {
-      github: {},
-      vars: {},
-      secrets: {},
-      matrix: null,
-      strategy: null,
-      needs: {},
-      inputs: {},
-      runner: {},
-    },
-    env: { workflow: {}, job: {} },
-    defaults: {},
-    steps: [],
-    outputs: {},
-    inContainer: false,
-    checkout: { kind: "none" },
-    actionsUrl: null,
-    mask: [],
-    debug: false,
-  };
+  const workspace = mkdtempSync(join(tmpdir(), "equinox-bench-rt-"));
   const times = [];
   for (let i = 0; i < ITERATIONS; i++) {
-    times.push(
-      await new Promise((resolvePromise, reject) => {
-        const start = performance.now();
-        const child = spawn(process.execPath, [join(ROOT, "dist", "runtime.mjs")], {
-          stdio: ["pipe", "pipe", "inherit"],
-        });
-        let first = null;
-        child.stdout.once("data", () => {
-          first = performance.now() - start;
-        });
-        child.stdout.resume();
-        child.on("error", reject);
-        child.on("close", () => resolvePromise(first ?? Number.NaN));
-        child.stdin.end(JSON.stringify(spec));
-      }),
-    );
+    times.push(await timeRuntime(runtimeJobSpec(workspace, []), '"job.started"'));
   }
   const nodeBare = [];
   for (let i = 0; i < ITERATIONS; i++)

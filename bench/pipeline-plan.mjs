@@ -2,16 +2,12 @@
 // validates it: spawn → `pipeline.plan` event) and of a 20-job Solstice KDL workflow
 // (`equinox run --list`, parsed by the CLI), beside the runtime's bare cold start
 // (spawn → first event of an empty job) and a bare `node -e ''`.
-import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { fmt, makeRepo, median, timeCommand } from "./util.mjs";
+import { fmt, makeRepo, median, runtimeJobSpec, timeCommand, timeRuntime } from "./util.mjs";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const EQUINOX = join(ROOT, "bin", "equinox");
-const RUNTIME = join(ROOT, "dist", "runtime.mjs");
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 9);
 const JOBS = 20;
 const TARGET_MS = 150;
@@ -32,57 +28,6 @@ function kdlWorkflow(n) {
     src += `  job id="job${i}" runs_on="ubuntu-22.04"${i > 0 ? ` needs="job${i - 1}"` : ""} {\n    step name="s" run="echo job${i}"\n  }\n`;
   }
   return `${src}}\n`;
-}
-
-function spec(workspace, steps) {
-  const dir = mkdtempSync(join(tmpdir(), "equinox-bench-plan-"));
-  return {
-    version: 1,
-    jobId: "bench",
-    name: "bench",
-    paths: { workspace, temp: join(dir, "t"), toolCache: join(dir, "c"), files: join(dir, "f") },
-    contexts: {
-      github: { event_name: "push" },
-      vars: {},
-      secrets: {},
-      matrix: null,
-      strategy: null,
-      needs: {},
-      inputs: {},
-      runner: {},
-    },
-    env: { workflow: {}, job: {} },
-    defaults: {},
-    steps,
-    outputs: {},
-    inContainer: false,
-    checkout: { kind: "none" },
-    actionsUrl: null,
-    mask: [],
-    debug: false,
-  };
-}
-
-/** Spawns the runtime with `spec` and resolves with the ms until a line containing `marker`. */
-function timeRuntime(jobSpec, marker) {
-  return new Promise((resolvePromise, reject) => {
-    const start = performance.now();
-    const child = spawn(process.execPath, [RUNTIME], { stdio: ["pipe", "pipe", "inherit"] });
-    let at = null;
-    let text = "";
-    child.stdout.setEncoding("utf8");
-    child.stdout.on("data", (d) => {
-      text += d;
-      if (at === null && text.includes(marker)) at = performance.now() - start;
-    });
-    child.on("error", reject);
-    child.on("close", () =>
-      at === null
-        ? reject(new Error(`no '${marker}' in: ${text.slice(0, 2000)}`))
-        : resolvePromise(at),
-    );
-    child.stdin.end(JSON.stringify(jobSpec));
-  });
 }
 
 async function medianOf(fn) {
@@ -106,8 +51,10 @@ export async function run() {
     continueOnError: false,
     timeoutMinutes: null,
   };
-  const ts = await medianOf(() => timeRuntime(spec(tsRepo, [planStep]), '"pipeline.plan"'));
-  const cold = await medianOf(() => timeRuntime(spec(tsRepo, []), '"job.started"'));
+  const ts = await medianOf(() =>
+    timeRuntime(runtimeJobSpec(tsRepo, [planStep]), '"pipeline.plan"'),
+  );
+  const cold = await medianOf(() => timeRuntime(runtimeJobSpec(tsRepo, []), '"job.started"'));
   const kdlRepo = makeRepo({ ".solstice/workflow.kdl": kdlWorkflow(JOBS) });
   const kdl = await medianOf(() =>
     timeCommand(process.execPath, [EQUINOX, "run", kdlRepo, "--list"]),

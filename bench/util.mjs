@@ -1,7 +1,8 @@
 import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 
 export function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -46,3 +47,62 @@ export function makeRepo(files) {
 }
 
 export const fmt = (ms) => `${ms.toFixed(1)} ms`;
+
+const RUNTIME_BUNDLE = resolve(
+  dirname(fileURLToPath(import.meta.url)),
+  "..",
+  "dist",
+  "runtime.mjs",
+);
+
+/** A minimal JobSpec for driving dist/runtime.mjs directly. */
+export function runtimeJobSpec(workspace, steps) {
+  const dir = mkdtempSync(join(tmpdir(), "equinox-bench-plan-"));
+  return {
+    version: 1,
+    jobId: "bench",
+    name: "bench",
+    paths: { workspace, temp: join(dir, "t"), toolCache: join(dir, "c"), files: join(dir, "f") },
+    contexts: {
+      github: { event_name: "push" },
+      vars: {},
+      secrets: {},
+      matrix: null,
+      strategy: null,
+      needs: {},
+      inputs: {},
+      runner: {},
+    },
+    env: { workflow: {}, job: {} },
+    defaults: {},
+    steps,
+    outputs: {},
+    inContainer: false,
+    checkout: { kind: "none" },
+    actionsUrl: null,
+    mask: [],
+    debug: false,
+  };
+}
+
+/** Spawns the runtime with `spec` and resolves with the ms until a line containing `marker`. */
+export function timeRuntime(jobSpec, marker) {
+  return new Promise((resolvePromise, reject) => {
+    const start = performance.now();
+    const child = spawn(process.execPath, [RUNTIME_BUNDLE], { stdio: ["pipe", "pipe", "inherit"] });
+    let at = null;
+    let text = "";
+    child.stdout.setEncoding("utf8");
+    child.stdout.on("data", (d) => {
+      text += d;
+      if (at === null && text.includes(marker)) at = performance.now() - start;
+    });
+    child.on("error", reject);
+    child.on("close", () =>
+      at === null
+        ? reject(new Error(`no '${marker}' in: ${text.slice(0, 2000)}`))
+        : resolvePromise(at),
+    );
+    child.stdin.end(JSON.stringify(jobSpec));
+  });
+}

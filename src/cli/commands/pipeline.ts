@@ -9,6 +9,7 @@ import { HostExecutor } from "../../engine/executors/host.ts";
 import { planPipelineJob } from "../../engine/pipeline-plan.ts";
 import { readGitState } from "../git-context.ts";
 import { defaultPayload, localRunEnvironment } from "../local-event.ts";
+import { formatTable } from "../table.ts";
 import { UsageError } from "../usage-error.ts";
 
 export const PIPELINE_USAGE = `Usage: equinox pipeline check [DIR] [-W FILE]
@@ -75,14 +76,7 @@ export async function pipelineCommand(argv: string[]): Promise<number> {
       j.inputs.join(", "),
       j.allowFailure ? "allowFailure" : "",
     ]);
-    const header = ["JOB", "INPUTS", "OPTIONS"];
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-    const fmt = (cells: string[]) =>
-      `${cells
-        .map((c, i) => c.padEnd(widths[i]!))
-        .join("  ")
-        .trimEnd()}\n`;
-    process.stdout.write(fmt(header) + rows.map(fmt).join(""));
+    process.stdout.write(formatTable(["JOB", "INPUTS", "OPTIONS"], rows));
     process.stderr.write(`${file}: ${plan.jobs.length} job(s), no problems\n`);
     return 0;
   } finally {

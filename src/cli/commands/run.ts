@@ -21,6 +21,7 @@ import { parseDotenv } from "../dotenv.ts";
 import { changedFiles, readGitState } from "../git-context.ts";
 import { defaultPayload, localRunEnvironment, triggerEvent } from "../local-event.ts";
 import { TerminalRenderer } from "../render.ts";
+import { formatTable } from "../table.ts";
 import { UsageError } from "../usage-error.ts";
 
 export const RUN_USAGE = `Usage: equinox run [DIR] [options]
@@ -302,14 +303,7 @@ function printList(planned: PlannedWorkflow[], skipped: { file: string; reason: 
       .filter((j) => !wanted || wanted.has(j.id))
       .map((j) => [p.workflow.file, p.workflow.format, j.id, j.name ?? j.id]);
   });
-  const header = ["WORKFLOW", "FORMAT", "JOB", "NAME"];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const fmt = (cells: string[]) =>
-    `${cells
-      .map((c, i) => c.padEnd(widths[i]!))
-      .join("  ")
-      .trimEnd()}\n`;
-  process.stdout.write(fmt(header) + rows.map(fmt).join(""));
+  process.stdout.write(formatTable(["WORKFLOW", "FORMAT", "JOB", "NAME"], rows));
   for (const s of skipped) process.stderr.write(`not triggered: ${s.file}: ${s.reason}\n`);
 }
 
