@@ -54,6 +54,8 @@ export interface CommandSpec {
   args: string[];
   cwd: string;
   extraEnv: Record<string, string>;
+  /** Give the process a `GITHUB_STATE` file: only actions have one (for their `post:`). */
+  stateFile?: boolean;
 }
 
 /**
@@ -72,7 +74,7 @@ export async function runCommand(ctx: StepContext, cmd: CommandSpec): Promise<Co
     GITHUB_OUTPUT: join(state.spec.paths.files, `output-${n}`),
     GITHUB_PATH: join(state.spec.paths.files, `path-${n}`),
     GITHUB_STEP_SUMMARY: join(state.spec.paths.files, `summary-${n}`),
-    GITHUB_STATE: join(state.spec.paths.files, `state-${n}`),
+    ...(cmd.stateFile ? { GITHUB_STATE: join(state.spec.paths.files, `state-${n}`) } : {}),
   };
   await Promise.all(Object.values(files).map((f) => writeFile(f, "")));
 
@@ -166,10 +168,9 @@ export async function runCommand(ctx: StepContext, cmd: CommandSpec): Promise<Co
 /** Applies GITHUB_ENV/OUTPUT/STATE/PATH/STEP_SUMMARY; false when one of them was malformed. */
 async function applyEnvFiles(
   ctx: StepContext,
-  files: Record<
-    "GITHUB_ENV" | "GITHUB_OUTPUT" | "GITHUB_STATE" | "GITHUB_PATH" | "GITHUB_STEP_SUMMARY",
-    string
-  >,
+  files: Record<"GITHUB_ENV" | "GITHUB_OUTPUT" | "GITHUB_PATH" | "GITHUB_STEP_SUMMARY", string> & {
+    GITHUB_STATE?: string;
+  },
   outputs: Record<string, string>,
   saved: Record<string, string>,
 ): Promise<boolean> {
@@ -178,7 +179,7 @@ async function applyEnvFiles(
     [
       files.GITHUB_ENV,
       files.GITHUB_OUTPUT,
-      files.GITHUB_STATE,
+      files.GITHUB_STATE ?? null,
       files.GITHUB_PATH,
       files.GITHUB_STEP_SUMMARY,
     ].map(readOptional),
@@ -232,7 +233,8 @@ async function applyEnvFiles(
   return ok;
 }
 
-async function readOptional(path: string): Promise<string> {
+async function readOptional(path: string | null): Promise<string> {
+  if (path === null) return "";
   try {
     return await readFile(path, "utf8");
   } catch {

@@ -134,6 +134,7 @@ async function runNodeAction(
       args: [join(dir, script)],
       cwd: state.spec.paths.workspace,
       extraEnv,
+      stateFile: true,
     });
   const holds = (condition: string | undefined) => {
     const r = evaluateCondition(

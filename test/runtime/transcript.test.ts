@@ -173,6 +173,24 @@ describe("runtime event stream", () => {
     ]);
   });
 
+  it("gives run steps the env files of Actions, and GITHUB_STATE only to actions", async () => {
+    const r = await runRuntime(
+      spec([
+        {
+          run: 'for f in GITHUB_ENV GITHUB_OUTPUT GITHUB_PATH GITHUB_STEP_SUMMARY GITHUB_STATE; do eval "p=\\${$f:-}"; if [ -f "$p" ]; then echo "$f file"; else echo "$f none"; fi; done',
+        },
+      ]),
+    );
+    const lines = r.events.flatMap((e) => (e.type === "log" && e.step === 0 ? e.lines : []));
+    expect(lines).toEqual([
+      "GITHUB_ENV file",
+      "GITHUB_OUTPUT file",
+      "GITHUB_PATH file",
+      "GITHUB_STEP_SUMMARY file",
+      "GITHUB_STATE none",
+    ]);
+  });
+
   it("masks secrets before they leave the runtime", async () => {
     const r = await runRuntime(
       spec(
