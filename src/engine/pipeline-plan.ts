@@ -1,6 +1,6 @@
 import type { PipelineJobPlan, PipelinePlanError } from "../core/events.ts";
 import type { JobSpec } from "../core/job-spec.ts";
-import { checkoutStep } from "../core/workflow/native-steps.ts";
+import { checkoutStep, plainStep } from "../core/workflow/native-steps.ts";
 import type { Executor } from "./executor.ts";
 import { runJob } from "./run-job.ts";
 import type { RunEnvironment } from "./scheduler.ts";
@@ -58,16 +58,7 @@ function planSpec(
   paths: JobSpec["paths"],
   inContainer: boolean,
 ): JobSpec {
-  const planStep = {
-    kind: "pipeline-plan" as const,
-    file,
-    id: null,
-    name: null,
-    if: null,
-    env: {},
-    continueOnError: false,
-    timeoutMinutes: null,
-  };
+  const planStep = { ...plainStep(), kind: "pipeline-plan" as const, file };
   return {
     version: 1,
     jobId: "pipeline-plan",

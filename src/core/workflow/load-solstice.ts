@@ -10,7 +10,7 @@ import {
 import { parse as parseKdl1 } from "@bgotink/kdl/v1-compat";
 import type { StepSpec, Templates } from "../job-spec.ts";
 import type { JobDef, Loaded, Triggers, Workflow, WorkflowError } from "./model.ts";
-import { checkoutStep } from "./native-steps.ts";
+import { checkoutStep, plainStep } from "./native-steps.ts";
 
 /** Where Solstice keeps its workflow and its legacy one-script job, relative to the repo root. */
 export const SOLSTICE_WORKFLOW = ".solstice/workflow.kdl";
@@ -481,14 +481,10 @@ function scriptStep(name: string, path: string): StepSpec {
   const rel = /^(\/|\.\.?\/)/.test(path) ? path : `./${path}`;
   const q = shellQuote(rel);
   return {
+    ...plainStep(),
     kind: "run",
     run: `if [ -x ${q} ]; then ${q}; else bash ${q}; fi`,
-    id: null,
     name,
-    if: null,
-    env: {},
-    continueOnError: false,
-    timeoutMinutes: null,
   };
 }
 

@@ -2,7 +2,7 @@ import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { PipelineJobPlan } from "../events.ts";
 import type { JobDef, Triggers, Workflow } from "./model.ts";
-import { checkoutStep } from "./native-steps.ts";
+import { checkoutStep, plainStep } from "./native-steps.ts";
 
 /** Where a programmable pipeline is looked for, first match wins. */
 export const PIPELINE_FILES = [".equinox/ci.ts", ".equinox/ci.js", ".equinox/ci.mjs"];
@@ -82,20 +82,7 @@ function pipelineJob(file: string, j: PipelineJobPlan, sources: Set<string>): Jo
     strategy: null,
     env: {},
     defaults: {},
-    steps: [
-      checkoutStep(),
-      {
-        kind: "pipeline-job",
-        file,
-        job: j.id,
-        id: null,
-        name: null,
-        if: null,
-        env: {},
-        continueOnError: false,
-        timeoutMinutes: null,
-      },
-    ],
+    steps: [checkoutStep(), { ...plainStep(), kind: "pipeline-job", file, job: j.id }],
     outputs: {},
     continueOnError: j.allowFailure,
     timeoutMinutes: 360,
