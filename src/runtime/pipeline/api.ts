@@ -1,21 +1,10 @@
 import { isAbsolute, resolve } from "node:path";
 import { format } from "node:util";
+import type { ShOptions, ShResult } from "../../../types/pipeline.d.ts";
 import { type RunningProcess, startProcess } from "../process.ts";
 import { CANCEL_GRACE_MS } from "../run-step.ts";
 import type { StepContext } from "../steps.ts";
 import type { Source } from "./plan.ts";
-
-export interface ShResult {
-  exit: number;
-  stdout: string;
-  stderr: string;
-  cmd: string;
-}
-
-export interface ShOptions {
-  env?: Record<string, string>;
-  cwd?: string;
-}
 
 /**
  * `sh(cmd, {env, cwd})`: a string runs under `sh -c`, an array as argv. Output streams
