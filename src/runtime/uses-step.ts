@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import { parse as parseYaml } from "yaml";
 import { evaluateCondition, interpolate } from "../core/expressions/index.ts";
 import type { StepSpec, UsesStepSpec } from "../core/job-spec.ts";
+import { readStep } from "../core/workflow/read-step.ts";
 import { checkout } from "./checkout.ts";
 import { evalOptions, stepContexts } from "./contexts.ts";
 import { fail, runCommand } from "./run-step.ts";
@@ -212,31 +213,13 @@ async function runComposite(
 
 /** A composite's step, or a message saying what is wrong with it. */
 function compositeStep(raw: Record<string, unknown>, i: number): StepSpec | string {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries((raw.env as Record<string, unknown>) ?? {}))
-    env[k] = String(v);
-  const common = {
-    id: raw.id === undefined ? null : String(raw.id),
-    name: raw.name === undefined ? null : String(raw.name),
-    if: raw.if === undefined ? null : String(raw.if),
-    env,
-    continueOnError:
-      typeof raw["continue-on-error"] === "boolean" ? raw["continue-on-error"] : false,
-    timeoutMinutes: null,
-  };
-  if (typeof raw.uses === "string") {
-    const withValues: Record<string, string> = {};
-    for (const [k, v] of Object.entries((raw.with as Record<string, unknown>) ?? {}))
-      withValues[k] = String(v);
-    return { ...common, kind: "uses", uses: raw.uses, with: withValues };
+  if (typeof raw.uses !== "string" && typeof raw.run !== "string") {
+    return `runs.steps[${i}] needs 'run' or 'uses'`;
   }
-  if (typeof raw.run !== "string") return `runs.steps[${i}] needs 'run' or 'uses'`;
-  if (typeof raw.shell !== "string")
+  if (typeof raw.uses !== "string" && typeof raw.shell !== "string") {
     return `runs.steps[${i}]: 'shell' is required for run steps in composite actions`;
-  const step: StepSpec = { ...common, kind: "run", run: raw.run, shell: raw.shell };
-  if (raw["working-directory"] !== undefined)
-    step.workingDirectory = String(raw["working-directory"]);
-  return step;
+  }
+  return readStep(raw);
 }
 
 type Fetched = { ok: true; dir: string } | { ok: false; error: string };

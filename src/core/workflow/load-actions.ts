@@ -4,7 +4,6 @@ import {
   parseWorkflow,
 } from "@actions/workflow-parser";
 import { type Document, isMap, isSeq, LineCounter, type Node, parseDocument } from "yaml";
-import type { StepSpec, Templates } from "../job-spec.ts";
 import type {
   JobDef,
   Loaded,
@@ -14,6 +13,14 @@ import type {
   Workflow,
   WorkflowError,
 } from "./model.ts";
+import {
+  asRecord,
+  readBoolOrExpr,
+  readCondition,
+  readNumberOrExpr,
+  readStep,
+  readTemplates,
+} from "./read-step.ts";
 
 const DEFAULT_JOB_TIMEOUT_MINUTES = 360;
 
@@ -126,25 +133,6 @@ function readStrategy(raw: unknown): StrategyDef {
   };
 }
 
-function readStep(step: Record<string, unknown>): StepSpec {
-  const common = {
-    id: step.id === undefined ? null : String(step.id),
-    name: step.name === undefined ? null : String(step.name),
-    if: readCondition(step.if),
-    env: readTemplates(step.env),
-    continueOnError: readBoolOrExpr(step["continue-on-error"], false),
-    timeoutMinutes: readNumberOrExpr(step["timeout-minutes"]),
-  };
-  if (typeof step.uses === "string") {
-    return { ...common, kind: "uses", uses: step.uses, with: readTemplates(step.with) };
-  }
-  const run: StepSpec = { ...common, kind: "run", run: String(step.run ?? "") };
-  if (step.shell !== undefined) run.shell = String(step.shell);
-  if (step["working-directory"] !== undefined)
-    run.workingDirectory = String(step["working-directory"]);
-  return run;
-}
-
 function readDefaults(raw: unknown): RunDefaults {
   const run = asRecord(asRecord(raw).run);
   const defaults: RunDefaults = {};
@@ -152,38 +140,6 @@ function readDefaults(raw: unknown): RunDefaults {
   if (run["working-directory"] !== undefined)
     defaults.workingDirectory = String(run["working-directory"]);
   return defaults;
-}
-
-/** YAML scalars (numbers, booleans) become the strings the runtime would see. */
-function readTemplates(raw: unknown): Templates {
-  const out: Templates = {};
-  for (const [k, v] of Object.entries(asRecord(raw))) {
-    out[k] = v === null ? "" : typeof v === "object" ? JSON.stringify(v) : String(v);
-  }
-  return out;
-}
-
-function readCondition(raw: unknown): string | null {
-  if (raw === undefined || raw === null) return null;
-  return String(raw);
-}
-
-function readBoolOrExpr(raw: unknown, fallback: boolean): boolean | string {
-  if (raw === undefined || raw === null) return fallback;
-  if (typeof raw === "boolean") return raw;
-  return String(raw);
-}
-
-function readNumberOrExpr(raw: unknown): number | string | null {
-  if (raw === undefined || raw === null) return null;
-  if (typeof raw === "number") return raw;
-  return String(raw);
-}
-
-function asRecord(v: unknown): Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v)
-    ? (v as Record<string, unknown>)
-    : {};
 }
 
 function asArray(v: unknown): unknown[] {
