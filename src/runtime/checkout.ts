@@ -1,11 +1,8 @@
-import { execFile } from "node:child_process";
 import { cp, mkdir, rm } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
-import { promisify } from "node:util";
+import { git } from "./git.ts";
 import { fail } from "./run-step.ts";
 import type { StepContext, StepRun } from "./steps.ts";
-
-const exec = promisify(execFile);
 
 /**
  * The native `actions/checkout`: fetches the job's exact commit into the workspace
@@ -83,8 +80,4 @@ async function overlayWorkingTree(from: string, to: string, log: (line: string) 
       `Applied ${changed.length} changed and ${deleted.size} deleted file(s) from the working tree`,
     );
   }
-}
-
-function git(cwd: string, args: string[]) {
-  return exec("git", args, { cwd, maxBuffer: 64 * 1024 * 1024 });
 }

@@ -1,19 +1,16 @@
-import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { promisify } from "node:util";
 import { parse as parseYaml } from "yaml";
 import { evaluateCondition, interpolate } from "../core/expressions/index.ts";
 import type { StepSpec, UsesStepSpec } from "../core/job-spec.ts";
 import { readStep } from "../core/workflow/read-step.ts";
 import { checkout } from "./checkout.ts";
 import { evalOptions, stepContexts } from "./contexts.ts";
+import { git } from "./git.ts";
 import { fail, runCommand } from "./run-step.ts";
 import { jobStatus, type StepRecord } from "./state.ts";
 import { evaluateTemplates, runSteps, type StepContext, type StepRun } from "./steps.ts";
-
-const exec = promisify(execFile);
 
 /** `uses:` — the native checkout, local actions, and remote actions when a source is configured. */
 export async function runUsesStep(ctx: StepContext, step: UsesStepSpec): Promise<StepRun> {
@@ -257,10 +254,10 @@ async function fetchRemoteAction(ctx: StepContext, uses: string): Promise<Fetche
     try {
       await rm(tmp, { recursive: true, force: true });
       await mkdir(tmp, { recursive: true });
-      await exec("git", ["init", "-q", tmp]);
-      await exec("git", ["-C", tmp, "fetch", "-q", "--depth=1", url, ref]);
-      await exec("git", ["-C", tmp, "checkout", "-q", "FETCH_HEAD"]);
-      await exec("git", ["-C", tmp, "config", "core.hooksPath", "/dev/null"]);
+      await git(tmp, ["init", "-q"]);
+      await git(tmp, ["fetch", "-q", "--depth=1", url, ref]);
+      await git(tmp, ["checkout", "-q", "FETCH_HEAD"]);
+      await git(tmp, ["config", "core.hooksPath", "/dev/null"]);
       await rm(cache, { recursive: true, force: true });
       await rename(tmp, cache);
       await mkdir(join(cache, ".complete"));
