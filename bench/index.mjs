@@ -1,5 +1,10 @@
 // `npm run bench -- NAME...`: runs the named benchmarks (all when none is named).
-const BENCHES = { "local-run": "./local-run.mjs", "pipeline-plan": "./pipeline-plan.mjs" };
+const BENCHES = {
+  executors: "./executors.mjs",
+  "local-run": "./local-run.mjs",
+  "pipeline-plan": "./pipeline-plan.mjs",
+  server: "./server.mjs",
+};
 const names = process.argv.slice(2);
 for (const name of names) {
   if (!BENCHES[name]) {

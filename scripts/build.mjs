@@ -1,6 +1,6 @@
 // Bundles the CLI and the job runtime with esbuild. The runtime must stay free of
 // server code (scripts/check-layers.mjs checks the metafile written here).
-import { mkdir, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { build } from "esbuild";
 
 // Some dependencies (the workflow parser's YAML) call `require` at run time.
@@ -11,18 +11,28 @@ const banner = {
 // The CLI is split into chunks so its entry starts a runtime before the heavy parts
 // load; the runtime stays one self-contained file, since executors copy it around.
 const entries = [
-  { name: "equinox", entry: "src/cli/main.ts", splitting: true },
-  { name: "runtime", entry: "src/runtime/main.ts", splitting: false },
+  // Native and driver packages load their own files at run time: they stay in node_modules.
+  {
+    name: "equinox",
+    entry: "src/cli/main.ts",
+    splitting: true,
+    external: ["better-sqlite3", "pg"],
+  },
+  { name: "runtime", entry: "src/runtime/main.ts", splitting: false, external: [] },
 ];
 
-await mkdir("dist", { recursive: true });
-await rm("dist", { recursive: true, force: true });
-for (const { name, entry, splitting } of entries) {
-  const outfile = `dist/${name}.mjs`;
+// Built into dist.tmp and swapped in at the end: a failed build leaves dist/ as it was
+// (tests running meanwhile keep a working runtime).
+const out = "dist.tmp";
+await rm(out, { recursive: true, force: true });
+await mkdir(out, { recursive: true });
+for (const { name, entry, splitting, external } of entries) {
+  const outfile = `${out}/${name}.mjs`;
   const result = await build({
     entryPoints: { [name]: entry },
-    outdir: "dist",
+    outdir: out,
     splitting,
+    external,
     chunkNames: "chunks/[name]-[hash]",
     outExtension: { ".js": ".mjs" },
     bundle: true,
@@ -38,11 +48,15 @@ for (const { name, entry, splitting } of entries) {
     keepNames: true,
     logLevel: "warning",
   });
-  await writeFile(`dist/${name}.meta.json`, JSON.stringify(result.metafile));
+  await writeFile(`${out}/${name}.meta.json`, JSON.stringify(result.metafile));
   const sizes = Object.entries(result.metafile.outputs).filter(([f]) => f.endsWith(".mjs"));
   const total = sizes.reduce((sum, [, o]) => sum + o.bytes, 0);
   const { size } = await stat(outfile);
   const detail =
     sizes.length > 1 ? `, ${(total / 1024).toFixed(0)} KiB with ${sizes.length - 1} chunks` : "";
-  console.log(`built ${outfile} (${(size / 1024).toFixed(0)} KiB${detail})`);
+  console.log(`built dist/${name}.mjs (${(size / 1024).toFixed(0)} KiB${detail})`);
 }
+await rm("dist.old", { recursive: true, force: true });
+await rename("dist", "dist.old").catch(() => {});
+await rename(out, "dist");
+await rm("dist.old", { recursive: true, force: true });

@@ -21,7 +21,7 @@ async function* walk(dir) {
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) yield* walk(path);
-    else if (entry.name.endsWith(".ts")) yield path;
+    else if (/\.tsx?$/.test(entry.name)) yield path;
   }
 }
 
@@ -29,7 +29,7 @@ const IMPORT =
   /(?:^|\n)\s*(import|export)\s+(type\s+)?[^;]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
 
 for await (const file of walk(src)) {
-  if (file.endsWith(".test.ts")) continue;
+  if (/\.test\.tsx?$/.test(file)) continue;
   const layer = relative(src, file).split("/")[0];
   const allowed = MAY_IMPORT[layer];
   if (!allowed) {

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { describe, it } from "vitest";
 
 const exec = promisify(execFile);
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -93,4 +94,23 @@ export interface RunJson {
 
 export function parseRunJson(stdout: string): RunJson {
   return JSON.parse(stdout) as RunJson;
+}
+
+/**
+ * `describe` for tests that need an engine or tool this machine may lack: with a
+ * `problem` they are skipped locally, saying why, and fail under CI=true (where
+ * .ci/run provides everything).
+ */
+export function describeUnless(problem: string | null, name: string, fn: () => void): void {
+  if (!problem) describe(name, fn);
+  else if (process.env.CI === "true")
+    describe(name, () => {
+      it(`needs what is missing: ${problem}`, () => {
+        throw new Error(problem);
+      });
+    });
+  else
+    describe(name, () => {
+      it.skip(`skipped: ${problem}`, () => {});
+    });
 }

@@ -1,4 +1,5 @@
 import { arch, hostname } from "node:os";
+import { githubContext } from "../core/plan/github-context.ts";
 import type { TriggerEvent } from "../core/plan/triggers.ts";
 import type { RunEnvironment } from "../engine/scheduler.ts";
 import type { readGitState } from "./git-context.ts";
@@ -76,41 +77,6 @@ export function triggerEvent(
   }
 }
 
-export function githubContext(
-  git: Git,
-  eventName: string,
-  event: Record<string, unknown>,
-): Record<string, unknown> {
-  const ref = typeof event.ref === "string" ? event.ref : git.ref;
-  const isTag = ref.startsWith("refs/tags/");
-  const pr = event.pull_request as { head?: { ref?: string }; base?: { ref?: string } } | undefined;
-  return {
-    event_name: eventName,
-    event,
-    sha: git.sha,
-    ref,
-    ref_name: ref.replace(/^refs\/(heads|tags)\//, ""),
-    ref_type: isTag ? "tag" : "branch",
-    repository: git.repository,
-    repository_owner: git.repository.includes("/") ? git.repository.split("/")[0] : "",
-    actor: git.actor,
-    triggering_actor: git.actor,
-    server_url: git.serverUrl,
-    api_url: "",
-    graphql_url: "",
-    run_id: String(Date.now()),
-    run_number: "1",
-    run_attempt: "1",
-    retention_days: "0",
-    head_ref: pr?.head?.ref ?? "",
-    base_ref: pr?.base?.ref ?? "",
-    token: "",
-    workflow_ref: "",
-    job: "",
-    action: "",
-  };
-}
-
 export interface LocalRunOptions {
   eventName: string;
   payload: Record<string, unknown>;
@@ -127,7 +93,15 @@ export function localRunEnvironment(
   options: LocalRunOptions,
 ): RunEnvironment {
   return {
-    github: githubContext(git, options.eventName, options.payload),
+    github: githubContext({
+      eventName: options.eventName,
+      event: options.payload,
+      sha: git.sha,
+      ref: git.ref,
+      repository: git.repository,
+      actor: git.actor,
+      serverUrl: git.serverUrl,
+    }),
     vars: options.vars ?? {},
     secrets: options.secrets ?? {},
     runner: {

@@ -1,3 +1,4 @@
+import { Buffer } from "node:buffer";
 import { describe, expect, it } from "vitest";
 import type { RuntimeEvent } from "../core/events.ts";
 import type { JobInfo, JobRecord } from "../engine/scheduler.ts";
@@ -39,7 +40,12 @@ describe("TerminalRenderer", () => {
   it("prefixes lines by job, folds groups, attaches annotation locations, and ends with a summary", () => {
     const out = render([
       { type: "step.started", at: at(0), index: 0, id: null, name: "Build" },
-      { type: "log", at: at(1), step: 0, lines: ["##[group]compile", "cc -c a.c", "##[endgroup]"] },
+      {
+        type: "log",
+        at: at(1),
+        step: 0,
+        data: Buffer.from("##[group]compile\ncc -c a.c\n##[endgroup]\n"),
+      },
       {
         type: "annotation",
         at: at(2),
@@ -50,7 +56,7 @@ describe("TerminalRenderer", () => {
         type: "log",
         at: at(2),
         step: 0,
-        lines: ["##[warning]unused", "##[error]Process completed with exit code 2."],
+        data: Buffer.from("##[warning]unused\n##[error]Process completed with exit code 2.\n"),
       },
       {
         type: "step.finished",
@@ -110,7 +116,7 @@ describe("TerminalRenderer", () => {
   });
 
   it("prints only the summary when quiet", () => {
-    const out = render([{ type: "log", at: at(0), step: 0, lines: ["noise"] }], {
+    const out = render([{ type: "log", at: at(0), step: 0, data: Buffer.from("noise\n") }], {
       color: false,
       quiet: true,
     });

@@ -1,4 +1,5 @@
 import type { Annotation } from "../core/events.ts";
+import { linesOf } from "../core/log-block.ts";
 import type { JobRecord, SchedulerEvent } from "../engine/scheduler.ts";
 
 export interface RendererOptions {
@@ -101,7 +102,7 @@ export class TerminalRenderer {
             return;
           case "log":
             this.flushHeader(job);
-            for (const l of e.lines) this.logLine(job, l);
+            for (const l of linesOf(e.data)) this.logLine(job, l);
             return;
           case "annotation":
             // The message follows as a `##[level]` log line; it gets the location appended.

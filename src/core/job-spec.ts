@@ -80,6 +80,11 @@ export interface JobSpec {
     needs: Record<string, { result: string; outputs: Record<string, string> }>;
     inputs: Record<string, unknown>;
     runner: Record<string, unknown>;
+    /** What the executor started for the job: `job.container`, `job.services` (Actions' `job` context). */
+    job?: {
+      container?: { id: string; network: string };
+      services?: Record<string, { id: string; network: string; ports: Record<string, string> }>;
+    };
   };
   /** Workflow-level then job-level `env` templates (job wins). */
   env: { workflow: Templates; job: Templates };
@@ -96,4 +101,11 @@ export interface JobSpec {
   mask: string[];
   /** `ACTIONS_STEP_DEBUG`: show `::debug::` lines. */
   debug: boolean;
+  /**
+   * How to start Node.js for JavaScript actions where the job runs (a container's
+   * image may have none). Default: the runtime's own executable.
+   */
+  node?: string;
+  /** Directories appended to every step's PATH: tools the executor brings (e.g. `node`). */
+  toolPath?: string[];
 }

@@ -1,5 +1,5 @@
 import type { RuntimeEvent } from "../core/events.ts";
-import type { JobSpec } from "../core/job-spec.ts";
+import type { CheckoutSource, JobSpec } from "../core/job-spec.ts";
 
 /**
  * An Executor places one job somewhere (a host directory, a sandbox, a container,
@@ -28,10 +28,11 @@ export interface Executor {
   readonly kind: ExecutorKind;
   prepare(request: PrepareRequest): Promise<Session>;
   /**
-   * A hint that a job will start soon: an executor may get a runtime ready ahead of
-   * time (start latency is most of a short job's cost). Optional; never required.
+   * A hint that a job will start soon — one like `like`, when given: an executor may
+   * get a runtime ready ahead of time (start latency is most of a short job's cost).
+   * Optional; never required.
    */
-  warm?(): void;
+  warm?(like?: Omit<PrepareRequest, "jobKey">): void;
   /** Releases what `warm` prepared. Called once when the caller is done with the executor. */
   dispose?(): Promise<void>;
 }
@@ -41,6 +42,65 @@ export type ExecutorKind = "host" | "bwrap" | "docker" | "vm";
 export interface PrepareRequest {
   /** Unique per job instance; safe for file names (`[A-Za-z0-9._-]`). */
   jobKey: string;
+  /**
+   * Host paths the job reads besides its own directories (the checkout source): a
+   * sandbox or container shows them read-only, at the same path. Default: none.
+   */
+  readPaths?: readonly string[];
+  /** Where and how the job runs, as chosen from its labels (labels.ts). Default: host. */
+  placement?: Placement;
+  /** `services:` sidecars to start before the job and remove after it (any executor). */
+  services?: readonly ServicePlacement[];
+  /** A Docker network a container job joins (its services' network). */
+  network?: string;
+  /** The job's checkout source: the docker executor builds `.equinox/Dockerfile` from it. */
+  checkout?: CheckoutSource;
+  /** Lines for the job's log while its place is made (an image build). */
+  log?(line: string): void;
+}
+
+/** Limits on a sandboxed job's processes (bwrap: rlimits set with prlimit(1)). */
+export interface ResourceLimits {
+  /** Address space per process, bytes. */
+  memoryBytes?: number;
+  /** Processes (threads) of the job's user. */
+  processes?: number;
+  /** CPU time per process, seconds. */
+  cpuSeconds?: number;
+  /** Size of a file a process may write, bytes. */
+  fileBytes?: number;
+  /** Open files per process. */
+  openFiles?: number;
+}
+
+export type Placement =
+  | { executor: "host" }
+  | { executor: "bwrap"; network: boolean; limits: ResourceLimits }
+  | { executor: "docker"; container: ContainerPlacement }
+  | { executor: "vm"; image: string };
+
+/** A job container: from a label's `docker://image`, or the job's `container:`. */
+export interface ContainerPlacement {
+  image: string;
+  /**
+   * The job asked for it with `container:`: its shells default to `sh -e`, as in
+   * Actions. A label's image stands for the runner machine itself (bash, like host).
+   */
+  fromJob: boolean;
+  env: Record<string, string>;
+  /** Extra `docker create` options, split like a shell would (`container.options`). */
+  options: string[];
+  /** `host:container[:ro]` or `volume:container` as in `container.volumes`. */
+  volumes: string[];
+  /** Credentials for a private registry (`container.credentials`). */
+  credentials: { username: string; password: string } | null;
+}
+
+/** A `services:` sidecar: reachable by `name` from a container job, by mapped port from a host job. */
+export interface ServicePlacement extends ContainerPlacement {
+  name: string;
+  /** `ports`: `80` (published on a free host port), `8080:80`, `127.0.0.1:8080:80/tcp`. */
+  ports: string[];
 }
 
 export interface Session {

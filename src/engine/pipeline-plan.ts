@@ -1,5 +1,6 @@
 import type { PipelineJobPlan, PipelinePlanError } from "../core/events.ts";
 import type { JobSpec } from "../core/job-spec.ts";
+import { linesOf } from "../core/log-block.ts";
 import { checkoutStep, plainStep } from "../core/workflow/native-steps.ts";
 import type { Executor } from "./executor.ts";
 import { runJob } from "./run-job.ts";
@@ -32,7 +33,7 @@ export async function planPipelineJob(
     spec: (paths, inContainer) => planSpec(env, file, paths, inContainer),
     onEvent(event) {
       if (event.type === "pipeline.plan") plan = { jobs: event.jobs, errors: event.errors };
-      if (event.type === "log") log.push(...event.lines);
+      if (event.type === "log") log.push(...linesOf(event.data));
     },
     onSystemLog: (line) => log.push(line),
     ...(options.onDiagnostic ? { onDiagnostic: options.onDiagnostic } : {}),

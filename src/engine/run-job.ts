@@ -1,6 +1,6 @@
 import type { FailureReason, Result, RuntimeEvent } from "../core/events.ts";
-import type { JobSpec } from "../core/job-spec.ts";
-import type { Executor, RunningRuntime } from "./executor.ts";
+import type { CheckoutSource, JobSpec } from "../core/job-spec.ts";
+import type { Executor, Placement, RunningRuntime, ServicePlacement } from "./executor.ts";
 
 export interface StepOutcome {
   index: number;
@@ -22,6 +22,12 @@ export interface RunJobOptions {
   /** Builds the spec once the executor has said where the job's directories are. */
   spec(paths: JobSpec["paths"], inContainer: boolean): JobSpec;
   jobKey: string;
+  /** Where the job runs and its services (see labels.ts); passed to the executor. */
+  placement?: Placement;
+  services?: readonly ServicePlacement[];
+  /** Host paths the job reads (the checkout source). */
+  readPaths?: readonly string[];
+  checkout?: CheckoutSource;
   timeoutMs: number;
   signal?: AbortSignal;
   onEvent?(event: RuntimeEvent): void;
@@ -29,6 +35,9 @@ export interface RunJobOptions {
   onSystemLog?(line: string): void;
   onDiagnostic?(line: string): void;
 }
+
+/** How long a runtime may take to start its job (a container's or VM's start-up). */
+const STARTUP_TIMEOUT_MS = 5 * 60_000;
 
 /** After asking the runtime to cancel, how long before it is killed outright. */
 const KILL_AFTER_MS = 15_000;
@@ -45,8 +54,14 @@ export async function runJob(executor: Executor, options: RunJobOptions): Promis
   let finished: { result: Result } | null = null;
   let reason: FailureReason | null = null;
 
+  // The job's time starts when its runtime starts the job, not while its container or
+  // sandbox is being made (a 1-minute job is not cut short by an image's start-up).
+  let jobStarted = () => {};
   const handle = (event: RuntimeEvent) => {
     switch (event.type) {
+      case "job.started":
+        jobStarted();
+        break;
       case "step.started":
         steps.set(event.index, {
           index: event.index,
@@ -73,19 +88,38 @@ export async function runJob(executor: Executor, options: RunJobOptions): Promis
 
   let session: Awaited<ReturnType<Executor["prepare"]>> | null = null;
   try {
-    session = await executor.prepare({ jobKey: options.jobKey });
+    session = await executor.prepare({
+      jobKey: options.jobKey,
+      ...(options.placement ? { placement: options.placement } : {}),
+      ...(options.services ? { services: options.services } : {}),
+      ...(options.readPaths ? { readPaths: options.readPaths } : {}),
+      ...(options.checkout ? { checkout: options.checkout } : {}),
+      log: onSystemLog,
+    });
     const running = session.start(options.spec(session.paths, session.inContainer), {
       onEvent: handle,
       onDiagnostic,
     });
     const stop = stopper(running);
-    const timer = setTimeout(() => {
+    const timeOut = (message: string) => {
       reason = "timeout";
-      onSystemLog(
-        `##[error]The job has exceeded the maximum execution time of ${formatMinutes(options.timeoutMs)}.`,
-      );
+      onSystemLog(`##[error]${message}`);
       stop();
-    }, options.timeoutMs);
+    };
+    let timer = setTimeout(
+      () => timeOut(`The job's runtime did not start within ${formatMinutes(STARTUP_TIMEOUT_MS)}.`),
+      STARTUP_TIMEOUT_MS,
+    );
+    jobStarted = () => {
+      clearTimeout(timer);
+      timer = setTimeout(
+        () =>
+          timeOut(
+            `The job has exceeded the maximum execution time of ${formatMinutes(options.timeoutMs)}.`,
+          ),
+        options.timeoutMs,
+      );
+    };
     const onAbort = () => stop();
     if (options.signal?.aborted) stop();
     options.signal?.addEventListener("abort", onAbort, { once: true });
@@ -115,7 +149,7 @@ export async function runJob(executor: Executor, options: RunJobOptions): Promis
     return { result: "failure", reason: "internal", outputs, steps: [...steps.values()] };
   } catch (err) {
     onSystemLog(
-      `##[error]Could not run the job on the ${executor.kind} executor: ${(err as Error).message}`,
+      `##[error]Could not run the job on the ${options.placement?.executor ?? executor.kind} executor: ${(err as Error).message}`,
     );
     return { result: "failure", reason: "internal", outputs, steps: [...steps.values()] };
   } finally {

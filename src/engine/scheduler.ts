@@ -13,6 +13,7 @@ import { expandMatrix, type MatrixCombination, matrixSuffix } from "../core/plan
 import { withNeeds } from "../core/plan/needs.ts";
 import type { JobDef, Workflow } from "../core/workflow/model.ts";
 import type { Executor } from "./executor.ts";
+import type { JobPlace, JobToPlace } from "./labels.ts";
 import { type JobOutcome, runJob, type StepOutcome } from "./run-job.ts";
 
 /** A workflow chosen to run, with the `inputs` its trigger produced. */
@@ -54,6 +55,8 @@ export interface JobRecord extends JobInfo {
 }
 
 export type SchedulerEvent =
+  /** An instance exists and waits for a free slot (matrix instances appear once their needs are done). */
+  | { type: "job.queued"; job: JobInfo }
   | { type: "job.started"; job: JobInfo }
   | { type: "job.event"; job: JobInfo; event: RuntimeEvent }
   /** A line the engine adds to a job's log (errors in planning, timeouts, crashes). */
@@ -66,6 +69,21 @@ export interface SchedulerOptions {
   concurrency?: number;
   signal?: AbortSignal;
   onEvent?(event: SchedulerEvent): void;
+  /**
+   * Waits for a slot shared beyond this run (the server's global and per-label limits)
+   * before a job starts; resolves to the slot's release. Rejects when `signal` aborts.
+   */
+  acquire?(job: JobInfo, signal: AbortSignal): Promise<() => void>;
+  /**
+   * Jobs taken over from an earlier run instead of running again ("re-run failed
+   * jobs"), by workflow job id: they end at once with this result and these outputs.
+   */
+  reuse?: ReadonlyMap<string, { result: Result; outputs: Record<string, string> }>;
+  /**
+   * Where each job runs (labels.ts: `placeJob` with the label config). Default: every
+   * job on the executor's default, without services.
+   */
+  place?(job: JobToPlace): { ok: true; value: JobPlace } | { ok: false; error: string };
 }
 
 export interface RunSummary {
@@ -226,6 +244,11 @@ export class Scheduler {
         const needs = node.def.needs.map((id) => this.nodeFor(node.workflow, id));
         if (needs.some((n) => n && n.state !== "done")) continue;
         progressed = true;
+        const reused = this.options.reuse?.get(node.def.id);
+        if (reused) {
+          this.finishUnstarted(node, reused.result, null, reused.outputs);
+          continue;
+        }
         this.resolveNode(
           node,
           needs.filter((n): n is JobNode => n !== undefined),
@@ -300,9 +323,16 @@ export class Scheduler {
               : combinations.length,
           }
         : null;
-      node.instances.push(
-        this.makeInstance(node, matrix, strategyContext, index, combinations.length, contexts),
+      const instance = this.makeInstance(
+        node,
+        matrix,
+        strategyContext,
+        index,
+        combinations.length,
+        contexts,
       );
+      node.instances.push(instance);
+      this.emit({ type: "job.queued", job: instance.info });
     });
   }
 
@@ -369,7 +399,12 @@ export class Scheduler {
   }
 
   /** Ends a job that never reached an executor, as one instance with no steps. */
-  private finishUnstarted(node: JobNode, result: "skipped" | "failure", logLine: string | null) {
+  private finishUnstarted(
+    node: JobNode,
+    result: Result,
+    logLine: string | null,
+    outputs: Record<string, string> = {},
+  ) {
     const info: JobInfo = {
       key: node.key,
       workflow: node.workflow.workflow.file,
@@ -381,9 +416,9 @@ export class Scheduler {
     const record: JobRecord = {
       ...info,
       result,
-      reason: result === "failure" ? "pipeline" : null,
+      reason: result === "failure" && logLine ? "pipeline" : null,
       continueOnError: false,
-      outputs: {},
+      outputs,
       steps: [],
       startedAt: null,
       finishedAt: null,
@@ -399,6 +434,7 @@ export class Scheduler {
     });
     node.state = "done";
     node.result = result;
+    node.outputs = outputs;
     this.changes++;
     if (logLine) this.emit({ type: "job.log", job: info, line: logLine });
     this.emit({ type: "job.finished", job: record });
@@ -424,6 +460,27 @@ export class Scheduler {
   private startInstance(inst: Instance) {
     inst.state = "running";
     this.running++;
+    const ended = (outcome: JobOutcome) => {
+      this.running--;
+      this.finishInstance(inst, outcome);
+    };
+    const acquire = this.options.acquire;
+    if (!acquire) {
+      this.runInstance(inst).then(ended);
+      return;
+    }
+    acquire(inst.info, inst.abort.signal).then(
+      (release) =>
+        this.runInstance(inst).then((outcome) => {
+          release();
+          ended(outcome);
+        }),
+      () => ended({ result: "cancelled", reason: null, outputs: {}, steps: [] }),
+    );
+  }
+
+  /** Runs an instance that holds its slot; never rejects. */
+  private async runInstance(inst: Instance): Promise<JobOutcome> {
     if (this.hasPendingWork()) this.executor.warm?.();
     inst.record.startedAt = Date.now();
     this.emit({ type: "job.started", job: inst.info });
@@ -437,37 +494,44 @@ export class Scheduler {
     const timeout = evaluateTemplate(String(def.timeoutMinutes), contexts);
     const minutes = timeout.ok ? Number(timeout.value) : Number.NaN;
     const timeoutMs = (Number.isFinite(minutes) && minutes > 0 ? minutes : 360) * 60_000;
+    const place = this.options.place?.({
+      runsOn: inst.info.runsOn,
+      container: resolveDeep(def.container, contexts),
+      services: resolveDeep(def.services, contexts),
+    }) ?? { ok: true, value: { placement: { executor: "host" }, services: [] } };
+    if (!place.ok) {
+      this.emit({
+        type: "job.log",
+        job: inst.info,
+        line: `##[error]${inst.node.workflow.workflow.file}: jobs.${def.id}: ${place.error}`,
+      });
+      return { result: "failure", reason: "pipeline", outputs: {}, steps: [] };
+    }
 
-    runJob(this.executor, {
-      jobKey: safeKey(
-        `${inst.info.workflow}-${inst.info.key.split("#").slice(1).join("-")}-${process.pid}-${Date.now()}`,
-      ),
-      timeoutMs,
-      signal: inst.abort.signal,
-      spec: (paths, inContainer) => this.buildSpec(inst, paths, inContainer),
-      onEvent: (event) => this.emit({ type: "job.event", job: inst.info, event }),
-      onSystemLog: (line) => this.emit({ type: "job.log", job: inst.info, line }),
-      onDiagnostic: (line) => this.emit({ type: "diagnostic", job: inst.info, line }),
-    }).then(
-      (outcome) => {
-        this.running--;
-        this.finishInstance(inst, outcome);
-      },
-      (err: Error) => {
-        this.running--;
-        this.emit({
-          type: "job.log",
-          job: inst.info,
-          line: `##[error]internal error: ${err.message}`,
-        });
-        this.finishInstance(inst, {
-          result: "failure",
-          reason: "internal",
-          outputs: {},
-          steps: [],
-        });
-      },
-    );
+    try {
+      return await runJob(this.executor, {
+        jobKey: safeKey(
+          `${inst.info.workflow}-${inst.info.key.split("#").slice(1).join("-")}-${process.pid}-${Date.now()}`,
+        ),
+        timeoutMs,
+        placement: place.value.placement,
+        services: place.value.services,
+        readPaths: checkoutPaths(this.env.checkout),
+        checkout: this.env.checkout,
+        signal: inst.abort.signal,
+        spec: (paths, inContainer) => this.buildSpec(inst, paths, inContainer),
+        onEvent: (event) => this.emit({ type: "job.event", job: inst.info, event }),
+        onSystemLog: (line) => this.emit({ type: "job.log", job: inst.info, line }),
+        onDiagnostic: (line) => this.emit({ type: "diagnostic", job: inst.info, line }),
+      });
+    } catch (err) {
+      this.emit({
+        type: "job.log",
+        job: inst.info,
+        line: `##[error]internal error: ${(err as Error).message}`,
+      });
+      return { result: "failure", reason: "internal", outputs: {}, steps: [] };
+    }
   }
 
   /** Jobs not yet started: queued instances, or jobs still waiting on their needs. */
@@ -552,6 +616,20 @@ export class Scheduler {
       mask: [],
       debug: this.env.debug,
     };
+  }
+}
+
+/** The host paths a job's checkout reads: a sandbox or container must show them. */
+function checkoutPaths(checkout: CheckoutSource): string[] {
+  switch (checkout.kind) {
+    case "git":
+      return [...new Set([checkout.url, checkout.overlayFrom])].filter(
+        (p): p is string => p?.startsWith("/") === true,
+      );
+    case "dir":
+      return [checkout.path];
+    case "none":
+      return [];
   }
 }
 

@@ -15,7 +15,7 @@ export function stepContexts(
     env,
     vars: c.vars,
     secrets: c.secrets,
-    job: { status: jobStatus(state) },
+    job: { ...c.job, status: jobStatus(state) },
     steps: scope.steps,
     runner: c.runner,
     strategy: c.strategy ?? {},

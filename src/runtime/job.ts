@@ -3,6 +3,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Result } from "../core/events.ts";
 import type { JobSpec } from "../core/job-spec.ts";
+import { ContainerClient } from "./containers.ts";
 import { evalOptions, stepContexts } from "./contexts.ts";
 import { githubEnv } from "./github-env.ts";
 import type { EventWriter } from "./output.ts";
@@ -18,7 +19,12 @@ export interface JobHandle {
 }
 
 /** Runs one job: env, steps, outputs; emits every event from job.started to job.finished. */
-export function runJob(spec: JobSpec, out: EventWriter, processEnv: NodeJS.ProcessEnv): JobHandle {
+export function runJob(
+  spec: JobSpec,
+  out: EventWriter,
+  processEnv: NodeJS.ProcessEnv,
+  containers: ContainerClient = new ContainerClient(out),
+): JobHandle {
   for (const value of Object.values(spec.contexts.secrets)) out.masker.add(value);
   for (const value of spec.mask) out.masker.add(value);
 
@@ -37,6 +43,8 @@ export function runJob(spec: JobSpec, out: EventWriter, processEnv: NodeJS.Proce
     bashAvailable: hasBash(processEnv),
     posts: [],
     pipeline: null,
+    containers,
+    jobEnv: {},
   };
   return {
     done: execute(state, processEnv),
@@ -61,7 +69,11 @@ async function execute(state: JobState, processEnv: NodeJS.ProcessEnv): Promise<
   process.chdir(spec.paths.workspace);
   const eventPath = join(spec.paths.files, "event.json");
   await writeFile(eventPath, JSON.stringify(spec.contexts.github.event ?? {}, null, 2));
-  state.baseEnv = { ...processEnv, ...githubEnv(spec, eventPath) };
+  state.jobEnv = githubEnv(spec, eventPath);
+  state.baseEnv = { ...processEnv, ...state.jobEnv };
+  // Tools the executor brings (node in a runner image) come after the image's own.
+  if (spec.toolPath?.length)
+    state.baseEnv.PATH = [state.baseEnv.PATH, ...spec.toolPath].filter(Boolean).join(":");
 
   const scope: StepScope = {
     steps: {},

@@ -1,24 +1,33 @@
 /**
  * The job runtime: reads one JobSpec as JSON on stdin, runs it, and writes the
  * NDJSON event stream on stdout (see docs/event-protocol.md). SIGTERM or SIGINT
- * cancels the job; a second one exits at once. Diagnostics go to stderr.
+ * cancels the job; a second one exits at once, and so does the death of the process
+ * that started it. Diagnostics go to stderr.
  */
 
+import type { ContainerReply } from "../core/events.ts";
 import type { JobSpec } from "../core/job-spec.ts";
 import { Masker } from "../core/masking.ts";
+import { ContainerClient } from "./containers.ts";
 import { runJob } from "./job.ts";
 import { EventWriter } from "./output.ts";
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
-}
+import { StdinChannel } from "./stdin.ts";
 
 async function main(): Promise<number> {
+  // Signals are handled from the first moment: a cancel that arrives while the spec is
+  // still being read must cancel the job, not kill the runtime before `always()` steps.
+  let signals = 0;
+  let job: ReturnType<typeof runJob> | null = null;
+  const onSignal = () => {
+    if (++signals > 1) process.exit(130);
+    job?.cancel();
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  const stdin = new StdinChannel(process.stdin);
   let spec: JobSpec;
   try {
-    spec = JSON.parse(await readStdin()) as JobSpec;
+    spec = JSON.parse(await stdin.firstLine()) as JobSpec;
   } catch (err) {
     process.stderr.write(
       `equinox runtime: the job spec on stdin is not valid JSON: ${(err as Error).message}\n`,
@@ -30,15 +39,33 @@ async function main(): Promise<number> {
     return 2;
   }
   const out = new EventWriter(process.stdout, new Masker());
-  const job = runJob(spec, out, process.env);
-  let signals = 0;
-  const onSignal = () => {
-    if (++signals > 1) process.exit(130);
-    job.cancel();
+  const containers = new ContainerClient(out);
+  stdin.onLine = (line) => {
+    try {
+      containers.deliver(JSON.parse(line) as ContainerReply);
+    } catch {
+      process.stderr.write(
+        `equinox runtime: not an answer from the executor: ${line.slice(0, 200)}\n`,
+      );
+    }
   };
-  process.on("SIGTERM", onSignal);
-  process.on("SIGINT", onSignal);
-  await job.done;
+  stdin.onEnd = () => containers.close("this executor runs no step containers");
+  const running = runJob(spec, out, process.env, containers);
+  job = running;
+  if (signals > 0) running.cancel();
+  // An orchestrator killed outright (SIGKILL, OOM) cannot cancel us: when our parent
+  // changes, nobody reads our events any more, so the job is cancelled rather than left
+  // running unobserved.
+  const parent = process.ppid;
+  const orphanCheck = setInterval(() => {
+    if (process.ppid !== parent) {
+      clearInterval(orphanCheck);
+      running.cancel();
+    }
+  }, 500);
+  orphanCheck.unref();
+  await running.done;
+  clearInterval(orphanCheck);
   await out.end();
   return 0;
 }

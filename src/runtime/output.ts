@@ -1,22 +1,36 @@
+import { Buffer } from "node:buffer";
+import { encodeEvent, logHeader } from "../core/event-stream.ts";
 import type { Annotation, RuntimeEvent } from "../core/events.ts";
+import { logBlock } from "../core/log-block.ts";
 import type { Masker } from "../core/masking.ts";
-import { encodeEvent } from "../core/ndjson.ts";
+
+/** Verbatim log output is held until this much is there, or for this long. */
+const HOLD_BYTES = 256 * 1024;
+const HOLD_MS = 5;
+/** Past this much output queued for the reader, steps stop being read until it is taken. */
+const MAX_QUEUED = 4 * 1024 * 1024;
 
 /**
- * The runtime's only way out: masked events, written as NDJSON. Writes go straight
- * to the stream; a slow reader applies back-pressure through `drain`.
+ * The runtime's only way out: masked events on the event stream (see
+ * core/event-stream.ts). Writes go straight to the stream; when it is full, `blocked()`
+ * says until when, and steps stop reading their output meanwhile.
  */
 export class EventWriter {
   constructor(
-    private readonly out: NodeJS.WritableStream,
+    private readonly out: NodeJS.WritableStream & { readonly writableLength: number },
     readonly masker: Masker,
   ) {}
 
   private pending: Promise<void> | null = null;
+  /** Verbatim log blocks of one step not written yet (see logVerbatim). */
+  private held: { step: number | null; blocks: Buffer[]; bytes: number } | null = null;
+  private holdTimer: NodeJS.Timeout | null = null;
 
-  emit(e: RuntimeEvent): void {
-    const ok = this.out.write(encodeEvent(e));
-    if (!ok && !this.pending) {
+  private write(data: string | Buffer): void {
+    this.out.write(data);
+    // Not at the stream's own high-water mark (16 KiB): stopping the step that early
+    // makes it and the reader take turns instead of working at the same time.
+    if (this.out.writableLength > MAX_QUEUED && !this.pending) {
       this.pending = new Promise((resolve) =>
         this.out.once("drain", () => {
           this.pending = null;
@@ -26,9 +40,14 @@ export class EventWriter {
     }
   }
 
-  /** Resolves once the stream has room again; steps await it between chunks. */
-  ready(): Promise<void> {
-    return this.pending ?? Promise.resolve();
+  emit(e: RuntimeEvent): void {
+    this.release();
+    this.write(encodeEvent(e));
+  }
+
+  /** Pending while the stream is full; null when there is room. */
+  blocked(): Promise<void> | null {
+    return this.pending;
   }
 
   log(step: number | null, lines: string[]): void {
@@ -36,7 +55,35 @@ export class EventWriter {
     // A log line is one line: multi-line messages (e.g. git's stderr) are split.
     if (lines.some((l) => l.includes("\n"))) lines = lines.flatMap((l) => l.split(/\r?\n/));
     const masked = this.masker.size === 0 ? lines : lines.map((l) => this.masker.mask(l));
-    this.emit({ type: "log", at: new Date().toISOString(), step, lines: masked });
+    this.emit({ type: "log", at: new Date().toISOString(), step, data: logBlock(masked).data });
+  }
+
+  /**
+   * Whole lines as the step printed them (each ending in `\n`), passed on without
+   * decoding; only for blocks with nothing to mask or rewrite.
+   */
+  logVerbatim(step: number | null, block: Buffer): void {
+    // A pipe delivers a busy step's output in reads of a few KiB; an event per read is
+    // most of what logging costs the runtime and whoever reads it. Held for at most
+    // HOLD_MS, they go out as one event.
+    if (this.held && this.held.step !== step) this.release();
+    this.held ??= { step, blocks: [], bytes: 0 };
+    this.held.blocks.push(block);
+    this.held.bytes += block.length;
+    if (this.held.bytes >= HOLD_BYTES) this.release();
+    else this.holdTimer ??= setTimeout(() => this.release(), HOLD_MS);
+  }
+
+  /** Writes the held log blocks, before anything else is written. */
+  private release(): void {
+    if (this.holdTimer) clearTimeout(this.holdTimer);
+    this.holdTimer = null;
+    const held = this.held;
+    if (!held) return;
+    this.held = null;
+    const header = logHeader(new Date().toISOString(), held.step, held.bytes);
+    // One write: a system call per event is what this path costs.
+    this.write(Buffer.concat([Buffer.from(header, "latin1"), ...held.blocks]));
   }
 
   annotation(step: number | null, a: Annotation): void {
@@ -47,6 +94,7 @@ export class EventWriter {
 
   /** Flushes: resolves when everything written so far has been handed to the OS. */
   end(): Promise<void> {
+    this.release();
     return new Promise((resolve) => this.out.write("", () => resolve()));
   }
 }

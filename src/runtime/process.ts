@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { LineSplitter } from "./line-splitter.ts";
+import { LineBlocks } from "./line-blocks.ts";
 
 export type ProcessExit =
   | { kind: "exited"; code: number }
@@ -11,8 +11,14 @@ export interface ProcessOptions {
   args: string[];
   cwd: string;
   env: NodeJS.ProcessEnv;
-  /** Called with whole lines from stdout and stderr, in arrival order. */
-  onLines(lines: string[], stream: "stdout" | "stderr"): void;
+  /** Called with whole lines from stdout or stderr, in arrival order; a block ends with `\n`. */
+  onOutput(block: Buffer, stream: "stdout" | "stderr"): void;
+  /**
+   * Pending while whoever takes the output has no room for more: the pipes are not
+   * read until it resolves, so a step that prints faster than its log can be stored
+   * waits instead of piling its output up in memory.
+   */
+  backpressure?(): Promise<void> | null;
 }
 
 export interface RunningProcess {
@@ -35,13 +41,27 @@ export function startProcess(opts: ProcessOptions): RunningProcess {
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
   });
-  const splitters = { stdout: new LineSplitter(), stderr: new LineSplitter() };
+  const splitters = { stdout: new LineBlocks(), stderr: new LineBlocks() };
+  let paused = false;
+  const waitForRoom = () => {
+    const room = paused ? null : opts.backpressure?.();
+    if (!room) return;
+    paused = true;
+    child.stdout.pause();
+    child.stderr.pause();
+    void room.then(() => {
+      paused = false;
+      child.stdout.resume();
+      child.stderr.resume();
+    });
+  };
   for (const stream of ["stdout", "stderr"] as const) {
-    const pipe = child[stream];
-    pipe.setEncoding("utf8");
-    pipe.on("data", (chunk: string) => {
-      const lines = splitters[stream].push(chunk);
-      if (lines.length > 0) opts.onLines(lines, stream);
+    child[stream].on("data", (chunk: Buffer) => {
+      const block = splitters[stream].push(chunk);
+      if (block) {
+        opts.onOutput(block, stream);
+        waitForRoom();
+      }
     });
   }
 
@@ -63,8 +83,8 @@ export function startProcess(opts: ProcessOptions): RunningProcess {
       finished = true;
       if (killTimer) clearTimeout(killTimer);
       for (const stream of ["stdout", "stderr"] as const) {
-        const lines = splitters[stream].end();
-        if (lines.length > 0) opts.onLines(lines, stream);
+        const block = splitters[stream].end();
+        if (block) opts.onOutput(block, stream);
       }
       resolve(exit ?? { kind: "exited", code: 1 });
     };
@@ -75,11 +95,19 @@ export function startProcess(opts: ProcessOptions): RunningProcess {
     child.once("exit", (code, signal) => {
       exit = signal ? { kind: "signalled", signal } : { kind: "exited", code: code ?? 1 };
       // A backgrounded grandchild may hold the pipes open; don't wait for it forever.
-      const linger = setTimeout(() => {
+      // While the pipes are paused for back-pressure, what they hold is still the
+      // step's own output: the wait starts over until it has been read.
+      let linger: NodeJS.Timeout;
+      const stopReading = () => {
+        if (paused) {
+          linger = setTimeout(stopReading, PIPE_LINGER_MS);
+          return;
+        }
         child.stdout.destroy();
         child.stderr.destroy();
         finish();
-      }, PIPE_LINGER_MS);
+      };
+      linger = setTimeout(stopReading, PIPE_LINGER_MS);
       child.once("close", () => {
         clearTimeout(linger);
         finish();

@@ -1,13 +1,16 @@
+import { Buffer } from "node:buffer";
 import { readFile, writeFile } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
+import type { ContainerRun } from "../core/events.ts";
 import { interpolate } from "../core/expressions/index.ts";
 import type { RunStepSpec } from "../core/job-spec.ts";
 import { evalOptions, stepContexts } from "./contexts.ts";
 import { parseEnvFile, parsePathFile } from "./env-files.ts";
-import { startProcess } from "./process.ts";
+import { blockLines } from "./line-blocks.ts";
+import { type RunningProcess, startProcess } from "./process.ts";
 import { resolveShell, shellExtension } from "./shell.ts";
 import type { StepContext, StepRun } from "./steps.ts";
-import { CommandProcessor } from "./workflow-commands.ts";
+import { CommandProcessor, mayHoldCommand } from "./workflow-commands.ts";
 
 /** How long a cancelled step's process group gets between SIGTERM and SIGKILL. */
 export const CANCEL_GRACE_MS = 5_000;
@@ -56,6 +59,8 @@ export interface CommandSpec {
   extraEnv: Record<string, string>;
   /** Give the process a `GITHUB_STATE` file: only actions have one (for their `post:`). */
   stateFile?: boolean;
+  /** Run in a container next to the job instead (`program` then only names it in messages). */
+  container?: Pick<ContainerRun, "image" | "entrypoint" | "args">;
 }
 
 /**
@@ -101,26 +106,40 @@ export async function runCommand(ctx: StepContext, cmd: CommandSpec): Promise<Co
     },
   });
 
-  const basePath = state.baseEnv.PATH ?? "";
-  const env: NodeJS.ProcessEnv = {
-    ...state.baseEnv,
-    ...ctx.env,
-    ...cmd.extraEnv,
-    ...files,
-    PATH: state.path.length > 0 ? `${state.path.join(":")}:${basePath}` : basePath,
+  const onOutput = (block: Buffer) => {
+    if (state.out.masker.size === 0 && !mayHoldCommand(block)) {
+      state.out.logVerbatim(logIndex, block);
+      return;
+    }
+    const shown: string[] = [];
+    for (const line of blockLines(block)) {
+      for (const out of processor.processLine(line)) shown.push(out);
+    }
+    state.out.log(logIndex, shown);
   };
-
-  const proc = startProcess({
-    program: cmd.program,
-    args: cmd.args,
-    cwd: cmd.cwd,
-    env,
-    onLines(lines) {
-      const shown: string[] = [];
-      for (const line of lines) shown.push(...processor.processLine(line));
-      state.out.log(logIndex, shown);
-    },
-  });
+  let proc: RunningProcess;
+  if (cmd.container) {
+    // The image's own PATH and HOME, not this machine's: only the job's variables.
+    const env = { ...state.jobEnv, ...ctx.env, ...cmd.extraEnv, ...files };
+    proc = state.containers.start({ ...cmd.container, env, workdir: cmd.cwd }, onOutput);
+  } else {
+    const basePath = state.baseEnv.PATH ?? "";
+    const env: NodeJS.ProcessEnv = {
+      ...state.baseEnv,
+      ...ctx.env,
+      ...cmd.extraEnv,
+      ...files,
+      PATH: state.path.length > 0 ? `${state.path.join(":")}:${basePath}` : basePath,
+    };
+    proc = startProcess({
+      program: cmd.program,
+      args: cmd.args,
+      cwd: cmd.cwd,
+      env,
+      onOutput,
+      backpressure: () => state.out.blocked(),
+    });
+  }
   state.current = { process: proc, runsDespiteCancel: ctx.runsDespiteCancel };
   let timedOut = false;
   const timer =

@@ -1,5 +1,6 @@
 import type { Result } from "../core/events.ts";
 import type { JobSpec } from "../core/job-spec.ts";
+import type { ContainerClient } from "./containers.ts";
 import type { EventWriter } from "./output.ts";
 import type { RunningProcess } from "./process.ts";
 import type { PostStep } from "./steps.ts";
@@ -32,6 +33,10 @@ export interface JobState {
   posts: PostStep[];
   /** Set by a TS pipeline job: its returned outputs, or `skipped` when it returned null. */
   pipeline: { skipped: boolean; outputs: Record<string, string> } | null;
+  /** Runs step containers through the executor. */
+  containers: ContainerClient;
+  /** The GITHUB_* and RUNNER_* variables alone: what a step container gets of baseEnv. */
+  jobEnv: Record<string, string>;
 }
 
 /** A list of steps being run: the job's own, or a composite action's. */

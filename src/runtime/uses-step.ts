@@ -4,11 +4,12 @@ import { join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { evaluateCondition, interpolate } from "../core/expressions/index.ts";
 import type { StepSpec, UsesStepSpec } from "../core/job-spec.ts";
+import { splitArgs } from "../core/split-args.ts";
 import { readStep } from "../core/workflow/read-step.ts";
 import { checkout } from "./checkout.ts";
 import { evalOptions, stepContexts } from "./contexts.ts";
 import { git } from "./git.ts";
-import { fail, runCommand } from "./run-step.ts";
+import { type CommandSpec, fail, runCommand } from "./run-step.ts";
 import { jobStatus, type StepRecord } from "./state.ts";
 import { evaluateTemplates, runSteps, type StepContext, type StepRun } from "./steps.ts";
 
@@ -21,9 +22,22 @@ export async function runUsesStep(ctx: StepContext, step: UsesStepSpec): Promise
 
   if (/^actions\/checkout@/i.test(uses)) return checkout(ctx, withValues.value);
   if (uses.startsWith("docker://")) {
-    return fail(
+    // As in Actions: `with.entrypoint` replaces the image's, `with.args` are split like a shell would.
+    const { entrypoint, args = "", ...rest } = withValues.value;
+    const split = splitArgs(args);
+    if (!split.ok) return fail(ctx, `'${uses}': with.args: ${split.error}`);
+    const env: Record<string, string> = {};
+    for (const [name, value] of Object.entries(rest))
+      env[`INPUT_${name.replace(/ /g, "_").toUpperCase()}`] = value;
+    return runContainerStep(
       ctx,
-      `'${uses}': docker:// steps need a container executor (run with --executor docker)`,
+      uses,
+      {
+        image: { name: uses.slice("docker://".length) },
+        entrypoint: entrypoint || null,
+        args: split.args,
+      },
+      env,
     );
   }
   if (uses.startsWith("./") || uses === ".") {
@@ -48,6 +62,9 @@ interface ActionManifest {
     "post-if"?: string;
     steps?: unknown[];
     image?: string;
+    entrypoint?: string;
+    args?: unknown[];
+    env?: Record<string, unknown>;
   };
 }
 
@@ -100,12 +117,7 @@ async function runAction(
     }
     return runNodeAction(ctx, uses, dir, manifest.runs, env);
   }
-  if (using === "docker") {
-    return fail(
-      ctx,
-      `Action '${uses}' is a Docker action; it needs a container executor (run with --executor docker)`,
-    );
-  }
+  if (using === "docker") return runDockerAction(ctx, uses, dir, manifest, inputs);
   return fail(
     ctx,
     `Action '${uses}' uses '${using}', which is not supported (composite, node* and docker are)`,
@@ -128,7 +140,7 @@ async function runNodeAction(
   const { state } = ctx;
   const node = (script: string, extraEnv: Record<string, string>) =>
     runCommand(ctx, {
-      program: process.execPath,
+      program: state.spec.node ?? process.execPath,
       args: [join(dir, script)],
       cwd: state.spec.paths.workspace,
       extraEnv,
@@ -161,7 +173,7 @@ async function runNodeAction(
       timeoutMinutes: null,
       run: (postCtx) =>
         runCommand(postCtx, {
-          program: process.execPath,
+          program: state.spec.node ?? process.execPath,
           args: [join(dir, post)],
           cwd: state.spec.paths.workspace,
           extraEnv: { ...env, ...stateEnv },
@@ -268,4 +280,69 @@ async function fetchRemoteAction(ctx: StepContext, uses: string): Promise<Fetche
     }
   }
   return { ok: true, dir: join(cache, subpath) };
+}
+
+/** A step that runs in a container next to the job (see containers.ts). */
+async function runContainerStep(
+  ctx: StepContext,
+  uses: string,
+  container: NonNullable<CommandSpec["container"]>,
+  env: Record<string, string>,
+): Promise<StepRun> {
+  const { saved: _, ...run } = await runCommand(ctx, {
+    program: uses,
+    args: container.args,
+    cwd: ctx.state.spec.paths.workspace,
+    extraEnv: env,
+    container,
+  });
+  return run;
+}
+
+/**
+ * A Docker action: its image (`docker://…`, or a Dockerfile in the action, which the
+ * executor builds), `runs.entrypoint`, `runs.args` with `${{ inputs.* }}` evaluated,
+ * `runs.env`, and the inputs as `INPUT_*`.
+ */
+async function runDockerAction(
+  ctx: StepContext,
+  uses: string,
+  dir: string,
+  manifest: ActionManifest,
+  inputs: Record<string, string>,
+): Promise<StepRun> {
+  const runs = manifest.runs ?? {};
+  const image = String(runs.image ?? "");
+  if (!image) return fail(ctx, `Action '${uses}' (docker) has no runs.image`);
+  const contexts = { ...stepContexts(ctx.state, ctx.scope, ctx.env), inputs };
+  const evaluate = (value: unknown) => {
+    const r = interpolate(String(value), contexts, evalOptions(ctx.state));
+    return r.ok ? { ok: true as const, value: r.value } : r;
+  };
+  const args: string[] = [];
+  for (const arg of runs.args ?? []) {
+    const r = evaluate(arg);
+    if (!r.ok) return fail(ctx, `Action '${uses}': runs.args: ${r.error}`);
+    args.push(r.value);
+  }
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(runs.env ?? {})) {
+    const r = evaluate(value);
+    if (!r.ok) return fail(ctx, `Action '${uses}': runs.env.${name}: ${r.error}`);
+    env[name] = r.value;
+  }
+  for (const [name, value] of Object.entries(inputs))
+    env[`INPUT_${name.replace(/ /g, "_").toUpperCase()}`] = value;
+  return runContainerStep(
+    ctx,
+    uses,
+    {
+      image: image.startsWith("docker://")
+        ? { name: image.slice("docker://".length) }
+        : { build: dir, dockerfile: image },
+      entrypoint: runs.entrypoint ?? null,
+      args,
+    },
+    env,
+  );
 }

@@ -18,6 +18,14 @@ export interface WorkflowCommand {
  * Parses one line, or returns null when it is not a command. Leading whitespace is
  * allowed; anything else before `::` is not. Unknown command names still parse.
  */
+/**
+ * False when no line of `block` can be a workflow command or need its `\r` dropped,
+ * so the block can be logged as it is: every command has `::` in it.
+ */
+export function mayHoldCommand(block: Buffer): boolean {
+  return block.indexOf("::") !== -1 || block.indexOf(0x0d) !== -1;
+}
+
 export function parseWorkflowCommand(line: string): WorkflowCommand | null {
   const message = line.trimStart();
   if (!message.startsWith("::")) return null;

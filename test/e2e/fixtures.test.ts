@@ -5,9 +5,12 @@
  * One runner, a skip list with reasons.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { describeBwrap } from "../bwrap.ts";
+import { describeDocker, TEST_IMAGE } from "../docker.ts";
 import { makeRepo, parseRunJson, ROOT, runCli } from "../helpers.ts";
 
 interface ExpectedJob {
@@ -36,6 +39,11 @@ interface Expectation {
   stderr?: string[];
   /** Substrings that must appear nowhere in stdout or stderr. */
   nowhere?: string[];
+  /**
+   * Why the fixture holds only on the host executor: e.g. its jobs meet in the host's
+   * /tmp, which isolated jobs (bwrap, docker) rightly do not share.
+   */
+  hostOnly?: string;
 }
 
 const FIXTURES = join(ROOT, "test", "fixtures", "run");
@@ -55,7 +63,12 @@ const names = readdirSync(FIXTURES)
   .filter((n) => existsSync(join(FIXTURES, n, "expect.json")))
   .sort();
 
-describe.concurrent("workflow fixtures (equinox run --json)", () => {
+/**
+ * The fixtures pass unchanged on every executor: on the host, in a bwrap sandbox, and
+ * in a container of the test image (scripts/docker-images.sh) — each where it can run.
+ */
+function fixtures(executor: "host" | "bwrap" | "docker", env: Record<string, string> = {}) {
+  const executorArgs = executor === "host" ? [] : ["--executor", executor];
   for (const name of names) {
     const dir = join(FIXTURES, name);
     const expected = JSON.parse(readFileSync(join(dir, "expect.json"), "utf8")) as Expectation;
@@ -64,7 +77,11 @@ describe.concurrent("workflow fixtures (equinox run --json)", () => {
       it.skip(`${name}: needs ${missing.join(", ")}, not installed here (.ci/run installs it)`, () => {});
       continue;
     }
-    const test = SKIP[name] ? it.skip : it;
+    if (executor !== "host" && expected.hostOnly) {
+      it.skip(`${name}: host only: ${expected.hostOnly}`, () => {});
+      continue;
+    }
+    const test = SKIP[name] ? it.skip : it.concurrent;
     test(`${name}: ${expected.description}`, async () => {
       const workflow = join(dir, "workflow.yml");
       const files: Record<string, string> = existsSync(workflow)
@@ -72,8 +89,8 @@ describe.concurrent("workflow fixtures (equinox run --json)", () => {
         : {};
       const repoDir = existsSync(join(dir, "repo")) ? join(dir, "repo") : undefined;
       const repo = await makeRepo(files, { copyFrom: repoDir });
-      const res = await runCli(["run", repo, "--json", ...(expected.args ?? [])], {
-        env: expected.env,
+      const res = await runCli(["run", repo, "--json", ...executorArgs, ...(expected.args ?? [])], {
+        env: { ...env, ...expected.env },
       });
       const context = `stderr:\n${res.stderr}\nstdout:\n${res.stdout}`;
       expect(res.code, context).toBe(expected.exit);
@@ -111,4 +128,14 @@ describe.concurrent("workflow fixtures (equinox run --json)", () => {
       }
     });
   }
-});
+}
+
+describe("workflow fixtures (equinox run --json)", () => fixtures("host"));
+
+const labels = join(mkdtempSync(join(tmpdir(), "equinox-labels-")), "labels.yml");
+writeFileSync(labels, `docker-image: ${TEST_IMAGE}\n`);
+describeBwrap("workflow fixtures in a sandbox (--executor bwrap)", () => fixtures("bwrap"));
+
+await describeDocker("workflow fixtures in containers (--executor docker)", () =>
+  fixtures("docker", { EQUINOX_LABELS: labels }),
+);

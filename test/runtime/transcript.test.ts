@@ -3,62 +3,14 @@
  * pin the event sequence (one line per event, without timestamps).
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { EventDecoder } from "../../src/core/event-stream.ts";
 import type { RuntimeEvent } from "../../src/core/events.ts";
-import type { JobSpec, StepSpec } from "../../src/core/job-spec.ts";
-import { NdjsonDecoder } from "../../src/core/ndjson.ts";
+import type { JobSpec } from "../../src/core/job-spec.ts";
+import { linesOf } from "../../src/core/log-block.ts";
 import { ROOT } from "../helpers.ts";
-
-function spec(steps: Partial<StepSpec>[], extra: Partial<JobSpec> = {}): JobSpec {
-  const dir = mkdtempSync(join(tmpdir(), "equinox-rt-test-"));
-  return {
-    version: 1,
-    jobId: "t",
-    name: "t",
-    paths: {
-      workspace: join(dir, "w"),
-      temp: join(dir, "tmp"),
-      toolCache: join(dir, "cache"),
-      files: join(dir, "f"),
-    },
-    contexts: {
-      github: { sha: "abc" },
-      vars: {},
-      secrets: {},
-      matrix: null,
-      strategy: null,
-      needs: {},
-      inputs: {},
-      runner: { os: "Linux" },
-    },
-    env: { workflow: {}, job: {} },
-    defaults: {},
-    steps: steps.map(
-      (s) =>
-        ({
-          kind: "run",
-          run: "true",
-          id: null,
-          name: null,
-          if: null,
-          env: {},
-          continueOnError: false,
-          timeoutMinutes: null,
-          ...s,
-        }) as StepSpec,
-    ),
-    outputs: {},
-    inContainer: false,
-    checkout: { kind: "none" },
-    actionsUrl: null,
-    mask: [],
-    debug: false,
-    ...extra,
-  };
-}
+import { jobSpec as spec } from "../job-spec.ts";
 
 interface Runtime {
   events: RuntimeEvent[];
@@ -68,17 +20,21 @@ interface Runtime {
 
 function runRuntime(
   job: JobSpec,
-  opts: { onEvent?: (e: RuntimeEvent, child: ReturnType<typeof spawn>) => void; raw?: string } = {},
+  opts: {
+    onEvent?: (e: RuntimeEvent, child: ReturnType<typeof spawn>) => void;
+    raw?: string;
+    /** Runs before the spec is written (the runtime is up, waiting on stdin). */
+    beforeSpec?: (child: ReturnType<typeof spawn>) => Promise<void>;
+  } = {},
 ): Promise<Runtime> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [join(ROOT, "dist", "runtime.mjs")], {
       stdio: ["pipe", "pipe", "pipe"],
     });
-    const decoder = new NdjsonDecoder();
+    const decoder = new EventDecoder();
     const events: RuntimeEvent[] = [];
     let stderr = "";
-    child.stdout.setEncoding("utf8");
-    child.stdout.on("data", (chunk: string) => {
+    child.stdout.on("data", (chunk: Buffer) => {
       for (const r of decoder.push(chunk)) {
         if (!r.ok) throw new Error(`bad event line ${r.line}: ${r.text}`);
         events.push(r.event);
@@ -89,7 +45,9 @@ function runRuntime(
       stderr += d;
     });
     child.on("close", (code) => resolve({ events, code, stderr }));
-    child.stdin.end(opts.raw ?? JSON.stringify(job));
+    const writeSpec = () => child.stdin.end(opts.raw ?? JSON.stringify(job));
+    if (opts.beforeSpec) void opts.beforeSpec(child).then(writeSpec);
+    else writeSpec();
   });
 }
 
@@ -104,7 +62,7 @@ function eventLine(e: RuntimeEvent): string {
     case "step.started":
       return `step.started #${e.index} ${e.name}`;
     case "log":
-      return `log #${e.step} ${JSON.stringify(e.lines)}`;
+      return `log #${e.step} ${JSON.stringify(linesOf(e.data))}`;
     case "annotation":
       return `annotation #${e.step} ${e.annotation.level} ${e.annotation.message}`;
     case "step.summary":
@@ -117,6 +75,10 @@ function eventLine(e: RuntimeEvent): string {
       return `job.finished ${e.result}`;
     case "pipeline.plan":
       return `pipeline.plan ${e.jobs.map((j) => j.id).join(",")} errors=${e.errors.length}`;
+    case "container.run":
+      return `container.run #${e.id} ${JSON.stringify(e.image)} ${JSON.stringify(e.args)}`;
+    case "container.stop":
+      return `container.stop #${e.id}`;
   }
 }
 
@@ -181,7 +143,9 @@ describe("runtime event stream", () => {
         },
       ]),
     );
-    const lines = r.events.flatMap((e) => (e.type === "log" && e.step === 0 ? e.lines : []));
+    const lines = r.events.flatMap((e) =>
+      e.type === "log" && e.step === 0 ? linesOf(e.data) : [],
+    );
     expect(lines).toEqual([
       "GITHUB_ENV file",
       "GITHUB_OUTPUT file",
@@ -247,6 +211,32 @@ describe("runtime event stream", () => {
       "step.started #2 always",
       'log #2 ["cleanup-ran"]',
       "step.finished #2 success/success {}",
+      "job.finished cancelled",
+    ]);
+  });
+
+  it("a SIGTERM that arrives while the spec is still being read cancels the job, not the runtime", async () => {
+    const r = await runRuntime(
+      spec([
+        { run: "echo never-ran" },
+        { name: "always", if: "always()", run: "echo cleanup-ran" },
+      ]),
+      {
+        beforeSpec: async (child) => {
+          // Long enough for the runtime to load and wait on stdin.
+          await new Promise((res) => setTimeout(res, 500));
+          child.kill("SIGTERM");
+        },
+      },
+    );
+    expect(r.code).toBe(0);
+    expect(transcript(r.events)).toEqual([
+      "job.started t",
+      "step.started #0 echo never-ran",
+      "step.finished #0 skipped/skipped {}",
+      "step.started #1 always",
+      'log #1 ["cleanup-ran"]',
+      "step.finished #1 success/success {}",
       "job.finished cancelled",
     ]);
   });

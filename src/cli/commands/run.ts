@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { linesOf } from "../../core/log-block.ts";
 import { Masker } from "../../core/masking.ts";
 import { withNeeds } from "../../core/plan/needs.ts";
 import { selectWorkflows } from "../../core/plan/select.ts";
@@ -14,11 +15,14 @@ import {
   PIPELINE_FILES,
   pipelineWorkflow,
 } from "../../core/workflow/pipeline.ts";
-import { HostExecutor } from "../../engine/executors/host.ts";
+import type { ExecutorKind } from "../../engine/executor.ts";
+import { ExecutorRouter } from "../../engine/executors/router.ts";
+import { type JobToPlace, placeJob } from "../../engine/labels.ts";
 import { planPipelineJob } from "../../engine/pipeline-plan.ts";
 import { type JobRecord, type PlannedWorkflow, Scheduler } from "../../engine/scheduler.ts";
 import { parseDotenv } from "../dotenv.ts";
 import { changedFiles, readGitState } from "../git-context.ts";
+import { loadLabelConfig } from "../label-config.ts";
 import { defaultPayload, localRunEnvironment, triggerEvent } from "../local-event.ts";
 import { TerminalRenderer } from "../render.ts";
 import { formatTable } from "../table.ts";
@@ -43,7 +47,10 @@ Options:
       --secret-file FILE secrets as KEY=VALUE lines
       --env K=V          an environment variable for every job; repeatable
       --var K=V          a configuration variable (vars context); repeatable
-      --executor NAME    host (default), bwrap, docker or vm
+      --executor NAME    run every job on host, bwrap or docker (default: by its labels;
+                         host, or docker for a job with a container:)
+      --labels FILE      which runs-on label runs where (docs/executors.md);
+                         default: $EQUINOX_LABELS
       --actions-url URL  git server to fetch remote actions (owner/repo@ref) from
       --list             list the jobs that would run (file, format, job), then exit
       --json             print one JSON document describing the run on stdout
@@ -66,6 +73,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       env: { type: "string", multiple: true },
       var: { type: "string", multiple: true },
       executor: { type: "string" },
+      labels: { type: "string" },
       "actions-url": { type: "string" },
       list: { type: "boolean" },
       json: { type: "boolean" },
@@ -86,10 +94,11 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (!existsSync(dir) || !statSync(dir).isDirectory())
     throw new UsageError(`not a directory: ${dir}`);
 
-  const executorName = values.executor ?? "host";
-  if (!["host", "bwrap", "docker", "vm"].includes(executorName)) {
-    throw new UsageError(`unknown executor '${executorName}' (expected host, bwrap, docker or vm)`);
+  const override = values.executor ?? null;
+  if (override !== null && !["host", "bwrap", "docker", "vm"].includes(override)) {
+    throw new UsageError(`unknown executor '${override}' (expected host, bwrap, docker or vm)`);
   }
+  const labels = await loadLabelConfig(values.labels ?? process.env.EQUINOX_LABELS);
 
   const secrets: Record<string, string> = {};
   if (values["secret-file"]) Object.assign(secrets, await readSecretFile(values["secret-file"]));
@@ -114,13 +123,27 @@ export async function runCommand(argv: string[]): Promise<number> {
   // Git state is read, and a runtime started, while the workflows are parsed.
   const root = await mkdtemp(join(tmpdir(), "equinox-run-"));
   const cacheHome = process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache");
-  const executor = new HostExecutor({
+  const executor = new ExecutorRouter({
     root,
     toolCache: join(cacheHome, "equinox", "tool-cache"),
     env: { ...process.env, ...extraEnv },
+    jobEnv: extraEnv,
     keep: values.keep ?? false,
+    dockerImage: labels.dockerImage,
   });
-  if (executorName === "host" && !values.list) executor.warm();
+  const place = (job: JobToPlace) => placeJob(labels, job, override as ExecutorKind | null);
+  if (!values.list) {
+    if (override === null || override === "host") executor.warm();
+    // Jobs sandboxed by default get their sandbox started while the workflows are
+    // read; every checkout of `equinox run` reads DIR.
+    const sandboxed =
+      override === "bwrap"
+        ? ({ executor: "bwrap", network: true, limits: {} } as const)
+        : override === null && labels.fallback.executor === "bwrap"
+          ? labels.fallback
+          : null;
+    if (sandboxed) executor.warm({ placement: sandboxed, readPaths: [dir] });
+  }
   try {
     return await planAndRun();
   } finally {
@@ -219,11 +242,8 @@ export async function runCommand(argv: string[]): Promise<number> {
       printList(planned, selection.skipped);
       return 0;
     }
-    if (executorName !== "host") {
-      throw new UsageError(
-        `the ${executorName} executor is not available yet; use --executor host`,
-      );
-    }
+    // Containers a killed `equinox run` left behind go before new ones start.
+    await executor.removeOrphans();
 
     const color = !values.json && process.stdout.isTTY === true && !process.env.NO_COLOR;
     const renderer = new TerminalRenderer((t) => human.write(masker.mask(t)), {
@@ -252,11 +272,13 @@ export async function runCommand(argv: string[]): Promise<number> {
 
     const scheduler = new Scheduler(executor, runEnv, {
       signal: abort.signal,
+      place,
       onEvent(event) {
         renderer.handle(event);
         if (event.type === "job.log") logOf(event.job.key).push(masker.mask(event.line));
         if (event.type === "job.event" && event.event.type === "log")
-          logOf(event.job.key).push(...event.event.lines.map((l) => masker.mask(l)));
+          for (const line of linesOf(event.event.data))
+            logOf(event.job.key).push(masker.mask(line));
       },
     });
     let summary: Awaited<ReturnType<Scheduler["run"]>>;

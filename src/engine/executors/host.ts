@@ -1,17 +1,11 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { mkdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { NdjsonDecoder } from "../../core/ndjson.ts";
-import type {
-  Executor,
-  PrepareRequest,
-  RunningRuntime,
-  RuntimeExit,
-  Session,
-} from "../executor.ts";
-import { LineReader } from "../line-reader.ts";
+import { stepContainers } from "../docker/step-containers.ts";
+import type { Executor, PrepareRequest, Session } from "../executor.ts";
 import { runtimeBundlePath } from "../runtime-bundle.ts";
+import { attachRuntime } from "./attach-runtime.ts";
+import { jobDirectory } from "./job-dir.ts";
 
 export interface HostExecutorOptions {
   /** Directory under which each job gets `<jobKey>/{workspace,temp,files}`. */
@@ -22,6 +16,11 @@ export interface HostExecutorOptions {
   env?: NodeJS.ProcessEnv;
   /** Keep job directories after the job (for debugging). */
   keep?: boolean;
+  /**
+   * Always have a runtime started and waiting (a server): each job takes it and a new one
+   * starts for the next, so a push's first step does not wait for a cold start.
+   */
+  keepWarm?: boolean;
 }
 
 /**
@@ -118,7 +117,7 @@ export class HostExecutor implements Executor {
     this.spare = null;
     const taken =
       spare && spare.exitCode === null && spare.signalCode === null ? spare : this.spawnRuntime();
-    if (this.refill) {
+    if (this.refill || this.options.keepWarm) {
       this.refill = false;
       this.warm();
     }
@@ -126,58 +125,19 @@ export class HostExecutor implements Executor {
   }
 
   async prepare(request: PrepareRequest): Promise<Session> {
-    const dir = join(this.options.root, request.jobKey);
-    const paths = {
-      workspace: join(dir, "workspace"),
-      temp: join(dir, "temp"),
-      files: join(dir, "files"),
-      toolCache: this.options.toolCache,
-    };
+    const { dir, paths } = jobDirectory(this.options.root, request.jobKey, this.options.toolCache);
     await mkdir(paths.workspace, { recursive: true });
     const keep = this.options.keep ?? false;
+    const steps = stepContainers(request, dir, paths.toolCache);
     return {
       paths,
       inContainer: false,
-      start: (spec, handlers) => attachRuntime(this.takeRuntime(), JSON.stringify(spec), handlers),
+      start: (spec, handlers) =>
+        attachRuntime(this.takeRuntime(), JSON.stringify(spec), handlers, { containers: steps }),
       cleanup: async () => {
+        await steps.removeAll();
         if (!keep) await rm(dir, { recursive: true, force: true });
       },
     };
   }
-}
-
-function attachRuntime(
-  child: ChildProcessWithoutNullStreams,
-  specJson: string,
-  handlers: Parameters<Session["start"]>[1],
-): RunningRuntime {
-  const decoder = new NdjsonDecoder();
-  const deliver = (results: ReturnType<NdjsonDecoder["push"]>) => {
-    for (const r of results) {
-      if (r.ok) handlers.onEvent(r.event);
-      else
-        handlers.onDiagnostic(`runtime event line ${r.line}: ${r.error}: ${r.text.slice(0, 200)}`);
-    }
-  };
-  child.stdout.setEncoding("utf8");
-  child.stdout.on("data", (chunk: string) => deliver(decoder.push(chunk)));
-  const stderr = new LineReader((line) => handlers.onDiagnostic(line));
-  child.stderr.setEncoding("utf8");
-  child.stderr.on("data", (chunk: string) => stderr.push(chunk));
-  // The runtime may exit before reading everything (e.g. a bad spec); that is reported by its exit.
-  child.stdin.on("error", () => {});
-  child.stdin.end(specJson);
-
-  const exited = new Promise<RuntimeExit>((resolve) => {
-    child.once("error", (err) => resolve({ kind: "spawn-error", message: err.message }));
-    child.once("close", (code, signal) => {
-      deliver(decoder.end());
-      stderr.end();
-      resolve(signal ? { kind: "signalled", signal } : { kind: "exited", code: code ?? 1 });
-    });
-  });
-  const send = (signal: NodeJS.Signals) => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-  };
-  return { exited, cancel: () => send("SIGTERM"), kill: () => send("SIGKILL") };
 }

@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from "node:path";
 import { format } from "node:util";
 import type { ShOptions, ShResult } from "../../../types/pipeline.d.ts";
+import { blockLines } from "../line-blocks.ts";
 import { type RunningProcess, startProcess } from "../process.ts";
 import { CANCEL_GRACE_MS } from "../run-step.ts";
 import type { StepContext } from "../steps.ts";
@@ -37,10 +38,12 @@ export function makeSh(ctx: StepContext) {
       args: argv.slice(1),
       cwd,
       env: { ...state.baseEnv, ...ctx.env, ...opts.env },
-      onLines(lines, stream) {
-        out[stream].push(...lines);
+      onOutput(block, stream) {
+        const lines = blockLines(block);
+        for (const line of lines) out[stream].push(line);
         state.out.log(logIndex, lines);
       },
+      backpressure: () => state.out.blocked(),
     });
     // A job may run several commands at once (Promise.all): cancelling reaches them all.
     running.add(proc);

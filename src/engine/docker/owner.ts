@@ -1,0 +1,64 @@
+import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { docker } from "./cli.ts";
+
+/** Every container and network Equinox creates carries this label: who made it. */
+export const OWNER_LABEL = "equinox.owner";
+/** And these: which job it belongs to. */
+export const JOB_LABEL = "equinox.job";
+export const RUN_LABEL = "equinox.run";
+
+/**
+ * This process, as `host:pid:start`: the start time (in clock ticks since boot) tells
+ * a live owner from a later process that got the same pid.
+ */
+export function ownerId(pid = process.pid): string {
+  return `${hostname()}:${pid}:${processStart(pid) ?? "?"}`;
+}
+
+function processStart(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command (which may hold spaces) start after its closing ')'.
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** True when the process that made a resource is gone (on this machine). */
+function ownerGone(owner: string): boolean {
+  const [host, pid, start] = owner.split(":");
+  if (host !== hostname() || !pid) return false; // another machine's: not ours to judge
+  return processStart(Number(pid)) !== start;
+}
+
+/**
+ * Removes the containers and networks left by Equinox processes that died without
+ * cleaning up (a killed server or `equinox run`). Returns how many were removed.
+ */
+export async function removeOrphans(): Promise<number> {
+  let removed = 0;
+  for (const kind of ["container", "network"] as const) {
+    const listed = await docker([
+      kind === "container" ? "ps" : "network",
+      ...(kind === "container" ? ["-a"] : ["ls"]),
+      "--filter",
+      `label=${OWNER_LABEL}`,
+      "--format",
+      `{{.ID}} {{.Label "${OWNER_LABEL}"}}`,
+    ]);
+    if (listed.code !== 0) continue;
+    const orphans = listed.stdout
+      .split("\n")
+      .map((line) => line.trim().split(" "))
+      .filter(([id, owner]) => id && owner && ownerGone(owner))
+      .map(([id]) => id!);
+    if (orphans.length === 0) continue;
+    const rm = await docker(
+      kind === "container" ? ["rm", "-f", "-v", ...orphans] : ["network", "rm", ...orphans],
+    );
+    if (rm.code === 0) removed += orphans.length;
+  }
+  return removed;
+}

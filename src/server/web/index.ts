@@ -1,0 +1,13 @@
+export type { Dispatchable, DispatchableInput } from "./dispatch-form.tsx";
+export { ErrorPage } from "./error-page.tsx";
+export { formatAge, formatDuration, formatTime } from "./format.ts";
+export { Layout, type LayoutUser } from "./layout.tsx";
+export { type RenderedLine, renderLog, renderLogLine } from "./log-render.ts";
+export { LoginPage } from "./login-page.tsx";
+export { renderPage } from "./render-page.ts";
+export { RepoListPage } from "./repo-list-page.tsx";
+export { RunListPage } from "./run-list-page.tsx";
+export { RunPage } from "./run-page.tsx";
+export { type ExecutorInfo, RunnersPage, type SlotLimits } from "./runners-page.tsx";
+export { SecretsPage } from "./secrets-page.tsx";
+export { TokensPage } from "./tokens-page.tsx";

@@ -1,0 +1,48 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { describeUnless } from "./helpers.ts";
+
+// What docker-dependent tests need: a running engine and the two images that
+// scripts/docker-images.sh builds from Debian's packages (there is no registry to pull from).
+
+const exec = promisify(execFile);
+
+/** Debian bookworm with what the workflow fixtures run, plus redis-server for `services:`. */
+export const TEST_IMAGE = "equinox-test/debian:bookworm";
+/** Debian bookworm with bash and git only: what the runtime needs and nothing more. */
+export const SLIM_IMAGE = "equinox-test/debian-slim:bookworm";
+
+/** Why docker tests cannot run here, or null when the engine answers and both images exist. */
+export async function dockerProblem(): Promise<string | null> {
+  try {
+    await exec("docker", ["info", "--format", "{{.ServerVersion}}"], { timeout: 15_000 });
+  } catch (err) {
+    const detail = (err as { stderr?: string }).stderr?.trim() || (err as Error).message;
+    return `no Docker engine (docker info: ${firstLine(detail)}): run scripts/docker-engine.sh`;
+  }
+  const missing: string[] = [];
+  for (const image of [TEST_IMAGE, SLIM_IMAGE]) {
+    try {
+      await exec("docker", ["image", "inspect", "--format", "{{.Id}}", image], {
+        timeout: 15_000,
+      });
+    } catch {
+      missing.push(image);
+    }
+  }
+  if (missing.length > 0)
+    return `missing image ${missing.join(", ")}: run scripts/docker-images.sh`;
+  return null;
+}
+
+function firstLine(text: string): string {
+  return text.split("\n")[0] ?? text;
+}
+
+/**
+ * `describe` for tests that need Docker and the test images (see describeUnless).
+ * Await it at the top level of the test file.
+ */
+export async function describeDocker(name: string, fn: () => void): Promise<void> {
+  describeUnless(await dockerProblem(), name, fn);
+}
