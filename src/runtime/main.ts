@@ -70,12 +70,16 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err) => {
-    process.stderr.write(`equinox runtime: internal error: ${(err as Error).stack ?? err}\n`);
-    process.exitCode = 1;
-  },
-);
+main()
+  .then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`equinox runtime: internal error: ${(err as Error).stack ?? err}\n`);
+      process.exitCode = 1;
+    },
+  )
+  // An executor that runs step containers keeps our stdin open for its answers; a
+  // stdin still being read would keep this process alive after the job.
+  .finally(() => process.stdin.destroy());

@@ -9,7 +9,7 @@ import { readStep } from "../core/workflow/read-step.ts";
 import { checkout } from "./checkout.ts";
 import { evalOptions, stepContexts } from "./contexts.ts";
 import { git } from "./git.ts";
-import { type CommandSpec, fail, runCommand } from "./run-step.ts";
+import { type CommandRun, type CommandSpec, fail, runCommand } from "./run-step.ts";
 import { jobStatus, type StepRecord } from "./state.ts";
 import { evaluateTemplates, runSteps, type StepContext, type StepRun } from "./steps.ts";
 
@@ -63,6 +63,8 @@ interface ActionManifest {
     steps?: unknown[];
     image?: string;
     entrypoint?: string;
+    "pre-entrypoint"?: string;
+    "post-entrypoint"?: string;
     args?: unknown[];
     env?: Record<string, unknown>;
   };
@@ -138,49 +140,60 @@ async function runNodeAction(
   env: Record<string, string>,
 ): Promise<StepRun> {
   const { state } = ctx;
-  const node = (script: string, extraEnv: Record<string, string>) =>
-    runCommand(ctx, {
+  const node = (postCtx: StepContext, script: string, extraEnv: Record<string, string>) =>
+    runCommand(postCtx, {
       program: state.spec.node ?? process.execPath,
       args: [join(dir, script)],
       cwd: state.spec.paths.workspace,
       extraEnv,
       stateFile: true,
     });
-  const holds = (condition: string | undefined) => {
-    const r = evaluateCondition(
-      condition ?? "always()",
-      stepContexts(state, ctx.scope, ctx.env),
-      evalOptions(state),
-    );
-    return r.ok && r.value;
-  };
-  if (runs.pre && holds(runs["pre-if"])) {
-    const pre = await node(runs.pre, env);
+  if (runs.pre && conditionHolds(ctx, runs["pre-if"])) {
+    const pre = await node(ctx, runs.pre, env);
     if (pre.outcome !== "success") return pre;
   }
-  const main = await node(runs.main!, env);
-  if (runs.post) {
-    const stateEnv: Record<string, string> = {};
-    for (const [name, value] of Object.entries(main.saved)) stateEnv[`STATE_${name}`] = value;
-    const post = runs.post;
-    state.posts.push({
-      kind: "post",
-      id: null,
-      name: `Post ${uses}`,
-      if: runs["post-if"] ?? "always()",
-      env: {},
-      continueOnError: false,
-      timeoutMinutes: null,
-      run: (postCtx) =>
-        runCommand(postCtx, {
-          program: state.spec.node ?? process.execPath,
-          args: [join(dir, post)],
-          cwd: state.spec.paths.workspace,
-          extraEnv: { ...env, ...stateEnv },
-        }),
-    });
-  }
+  const main = await node(ctx, runs.main!, env);
+  const post = runs.post;
+  if (post)
+    registerPost(ctx, uses, runs["post-if"], main.saved, (postCtx, stateEnv) =>
+      node(postCtx, post, { ...env, ...stateEnv }),
+    );
   return main;
+}
+
+/** Whether an action's `pre-if`/`post-if` holds now (`always()` when it has none). */
+function conditionHolds(ctx: StepContext, condition: string | undefined): boolean {
+  const r = evaluateCondition(
+    condition ?? "always()",
+    stepContexts(ctx.state, ctx.scope, ctx.env),
+    evalOptions(ctx.state),
+  );
+  return r.ok && r.value;
+}
+
+/**
+ * Registers an action's post step (`post:`, `post-entrypoint:`) to run after the job's
+ * steps, with what its main step saved in `GITHUB_STATE` as `STATE_<name>`.
+ */
+function registerPost(
+  ctx: StepContext,
+  uses: string,
+  postIf: string | undefined,
+  saved: Record<string, string>,
+  run: (postCtx: StepContext, stateEnv: Record<string, string>) => Promise<StepRun>,
+): void {
+  const stateEnv: Record<string, string> = {};
+  for (const [name, value] of Object.entries(saved)) stateEnv[`STATE_${name}`] = value;
+  ctx.state.posts.push({
+    kind: "post",
+    id: null,
+    name: `Post ${uses}`,
+    if: postIf ?? "always()",
+    env: {},
+    continueOnError: false,
+    timeoutMinutes: null,
+    run: (postCtx) => run(postCtx, stateEnv),
+  });
 }
 
 async function runComposite(
@@ -283,20 +296,20 @@ async function fetchRemoteAction(ctx: StepContext, uses: string): Promise<Fetche
 }
 
 /** A step that runs in a container next to the job (see containers.ts). */
-async function runContainerStep(
+function runContainerStep(
   ctx: StepContext,
   uses: string,
   container: NonNullable<CommandSpec["container"]>,
   env: Record<string, string>,
-): Promise<StepRun> {
-  const { saved: _, ...run } = await runCommand(ctx, {
+): Promise<CommandRun> {
+  return runCommand(ctx, {
     program: uses,
     args: container.args,
     cwd: ctx.state.spec.paths.workspace,
     extraEnv: env,
     container,
+    stateFile: true,
   });
-  return run;
 }
 
 /**
@@ -333,16 +346,25 @@ async function runDockerAction(
   }
   for (const [name, value] of Object.entries(inputs))
     env[`INPUT_${name.replace(/ /g, "_").toUpperCase()}`] = value;
-  return runContainerStep(
-    ctx,
-    uses,
-    {
-      image: image.startsWith("docker://")
-        ? { name: image.slice("docker://".length) }
-        : { build: dir, dockerfile: image },
-      entrypoint: runs.entrypoint ?? null,
-      args,
-    },
-    env,
-  );
+  const containerImage = image.startsWith("docker://")
+    ? { name: image.slice("docker://".length) }
+    : { build: dir, dockerfile: image };
+  const container = (
+    stepCtx: StepContext,
+    entrypoint: string | null,
+    extraEnv: Record<string, string> = env,
+  ) => runContainerStep(stepCtx, uses, { image: containerImage, entrypoint, args }, extraEnv);
+  const pre = runs["pre-entrypoint"];
+  if (pre && conditionHolds(ctx, runs["pre-if"])) {
+    const { saved: _, ...run } = await container(ctx, pre);
+    if (run.outcome !== "success") return run;
+  }
+  const { saved, ...main } = await container(ctx, runs.entrypoint ?? null);
+  const post = runs["post-entrypoint"];
+  if (post)
+    registerPost(ctx, uses, runs["post-if"], saved, async (postCtx, stateEnv) => {
+      const { saved: _, ...run } = await container(postCtx, post, { ...env, ...stateEnv });
+      return run;
+    });
+  return main;
 }

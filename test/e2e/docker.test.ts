@@ -4,6 +4,7 @@
  * path, including an `equinox run` killed mid-job.
  */
 import { execFileSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -183,6 +184,9 @@ jobs:
   });
 
   it("builds a repository's .equinox/Dockerfile once per content and runs its docker jobs there", async () => {
+    // A nonce in the build context: images built by earlier runs of this test on the same
+    // engine must not count as "built before".
+    const nonce = randomUUID();
     const dockerfile = (version: string) =>
       `FROM ${SLIM_IMAGE}\nCOPY tool.txt /opt/tool.txt\nRUN echo "built ${version} $(date +%s%N)" > /opt/built.txt\n`;
     const repo = await makeRepo({
@@ -194,7 +198,7 @@ jobs:
       - run: cat /opt/tool.txt /opt/built.txt
 `,
       ".equinox/Dockerfile": dockerfile("v1"),
-      ".equinox/tool.txt": "tool from the build context\n",
+      ".equinox/tool.txt": `tool from the build context ${nonce}\n`,
     });
     const logOf = async () => {
       const res = await run(repo, "--executor", "docker");
@@ -203,7 +207,7 @@ jobs:
     };
     const first = await logOf();
     expect(first).toContain("Building .equinox/Dockerfile");
-    expect(first).toContain("tool from the build context");
+    expect(first).toContain(`tool from the build context ${nonce}`);
     const built = /built v1 \d+/.exec(first)?.[0];
     expect(built).toBeDefined();
     // Unchanged: the same image, not built again.

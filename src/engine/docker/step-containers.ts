@@ -27,7 +27,12 @@ export function stepContainers(
     jobKey: request.jobKey,
     owner: ownerId(),
     mounts: [jobDir, toolCache],
-    ...(request.network ? { network: request.network } : {}),
+    ...(request.network
+      ? { network: request.network }
+      : // A sandbox without network gives its step containers none either.
+        request.placement?.executor === "bwrap" && !request.placement.network
+        ? { network: "none" }
+        : {}),
     log: request.log ?? (() => {}),
   });
 }
@@ -73,6 +78,8 @@ export class StepContainers {
     const args = [
       "run",
       "--rm",
+      // An init as PID 1 passes `docker stop`'s signal on to the step's process.
+      "--init",
       "--name",
       name,
       "--label",
