@@ -125,7 +125,7 @@ await describeDocker("step containers", () => {
       expect(job.log).toContain("image output: from-image");
       expect(job.log).toContain("made\n");
       expect(job.log).toContain("Building the action's Dockerfile");
-    expect(job.log).toContain("hello world! (INPUT_WHO=world, set by runs.env)");
+      expect(job.log).toContain("hello world! (INPUT_WHO=world, set by runs.env)");
       expect(job.log).toContain("action output: hello world");
       // pre-entrypoint before the entrypoint; post-entrypoint after the job's steps, with the state.
       expect(job.log.indexOf("pre-entrypoint for world")).toBeGreaterThan(-1);

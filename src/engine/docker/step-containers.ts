@@ -74,6 +74,7 @@ export class StepContainers {
         : await actionImage(request.image.build, request.image.dockerfile, this.place.log);
     if ("name" in request.image) await ensureImage(image, null);
     const name = `equinox-${this.place.jobKey}-step-${id}`.slice(0, 250);
+    const variables = containerVariables(request.env, process.env);
     this.names.set(id, name);
     const args = [
       "run",
@@ -89,14 +90,14 @@ export class StepContainers {
       ...this.place.mounts.flatMap((m) => ["-v", `${m}:${m}`]),
       "-w",
       request.workdir,
-      ...Object.keys(request.env).flatMap((k) => ["-e", k]),
+      ...variables.args,
       ...(request.entrypoint !== null ? ["--entrypoint", request.entrypoint] : []),
       ...(this.place.network ? ["--network", this.place.network] : []),
       image,
       ...request.args,
     ];
     const child = spawn(dockerCommand(), args, {
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...request.env },
+      env: variables.env,
       stdio: ["ignore", "pipe", "pipe"],
     });
     for (const stream of ["stdout", "stderr"] as const)
@@ -122,4 +123,25 @@ export class StepContainers {
     this.names.clear();
     if (names.length > 0) await docker(["rm", "-f", ...names]);
   }
+}
+
+/**
+ * How the step's variables reach `docker run`: by name (`-e NAME`) from the CLI's
+ * environment, so that values (secrets among them) stay off its command line. The CLI
+ * keeps this process's own environment (its PATH, DOCKER_HOST, DOCKER_CONFIG…); a step
+ * variable of the same name with another value goes on the command line instead.
+ */
+export function containerVariables(
+  step: Record<string, string>,
+  own: NodeJS.ProcessEnv,
+): { args: string[]; env: NodeJS.ProcessEnv } {
+  const env: NodeJS.ProcessEnv = { ...own };
+  const args: string[] = [];
+  for (const [name, value] of Object.entries(step)) {
+    if (own[name] === undefined || own[name] === value) {
+      env[name] = value;
+      args.push("-e", name);
+    } else args.push("-e", `${name}=${value}`);
+  }
+  return { args, env };
 }
