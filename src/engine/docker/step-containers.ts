@@ -121,7 +121,7 @@ export class StepContainers {
   async removeAll(): Promise<void> {
     const names = [...this.names.values()];
     this.names.clear();
-    if (names.length > 0) await docker(["rm", "-f", ...names]);
+    if (names.length > 0) await docker(["rm", "-f", "-v", ...names]);
   }
 }
 
