@@ -1,8 +1,14 @@
 import { spawn } from "node:child_process";
+import { basename } from "node:path";
 
 /** The container CLI: `docker`, or `podman` through `EQUINOX_DOCKER=podman` (same commands). */
 export function dockerCommand(): string {
   return process.env.EQUINOX_DOCKER || "docker";
+}
+
+/** Whether the CLI is Podman's, whose behaviour differs in places (health checks). */
+export function isPodman(): boolean {
+  return basename(dockerCommand()).startsWith("podman");
 }
 
 export interface DockerResult {

@@ -40,20 +40,7 @@ function ownerGone(owner: string): boolean {
 export async function removeOrphans(): Promise<number> {
   let removed = 0;
   for (const kind of ["container", "network"] as const) {
-    const listed = await docker([
-      kind === "container" ? "ps" : "network",
-      ...(kind === "container" ? ["-a"] : ["ls"]),
-      "--filter",
-      `label=${OWNER_LABEL}`,
-      "--format",
-      `{{.ID}} {{.Label "${OWNER_LABEL}"}}`,
-    ]);
-    if (listed.code !== 0) continue;
-    const orphans = listed.stdout
-      .split("\n")
-      .map((line) => line.trim().split(" "))
-      .filter(([id, owner]) => id && owner && ownerGone(owner))
-      .map(([id]) => id!);
+    const orphans = (await owned(kind)).filter((r) => ownerGone(r.owner)).map((r) => r.id);
     if (orphans.length === 0) continue;
     const rm = await docker(
       kind === "container" ? ["rm", "-f", "-v", ...orphans] : ["network", "rm", ...orphans],
@@ -61,4 +48,35 @@ export async function removeOrphans(): Promise<number> {
     if (rm.code === 0) removed += orphans.length;
   }
   return removed;
+}
+
+/**
+ * The containers or networks that carry an owner label, with their owner. Listed by
+ * id, then inspected: `inspect` templates read labels the same way in Docker and
+ * Podman, `ps`/`ls` templates do not.
+ */
+async function owned(kind: "container" | "network"): Promise<{ id: string; owner: string }[]> {
+  const listed = await docker([
+    ...(kind === "container" ? ["ps", "-a"] : ["network", "ls"]),
+    "--filter",
+    `label=${OWNER_LABEL}`,
+    "--format",
+    "{{.ID}}",
+  ]);
+  const ids = listed.stdout.split("\n").map((line) => line.trim()).filter(Boolean);
+  if (listed.code !== 0 || ids.length === 0) return [];
+  const labels = kind === "container" ? ".Config.Labels" : ".Labels";
+  const inspected = await docker([
+    ...(kind === "container" ? ["container"] : ["network"]),
+    "inspect",
+    "--format",
+    `{{.Id}} {{index ${labels} "${OWNER_LABEL}"}}`,
+    ...ids,
+  ]);
+  // It fails for an id removed meanwhile, but still prints the others.
+  return inspected.stdout
+    .split("\n")
+    .map((line) => line.trim().split(" "))
+    .filter((fields): fields is [string, string] => Boolean(fields[0] && fields[1]))
+    .map(([id, owner]) => ({ id, owner }));
 }

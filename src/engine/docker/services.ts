@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ServicePlacement } from "../executor.ts";
-import { docker, dockerOk } from "./cli.ts";
+import { docker, dockerOk, isPodman } from "./cli.ts";
 import { ensureImage } from "./images.ts";
 import { JOB_LABEL, OWNER_LABEL } from "./owner.ts";
 
@@ -90,7 +90,11 @@ async function waitHealthy(service: string, container: string): Promise<void> {
     ]);
     const [status, health] = state.trim().split(" ");
     if (status === "running" && (!health || health === "healthy")) return;
-    if (status === "exited" || status === "dead" || health === "unhealthy")
+    // Podman runs health checks from systemd timers; without systemd nobody does, so
+    // we run the check ourselves and wait for a pass until the deadline.
+    if (status === "running" && health && isPodman()) {
+      if ((await docker(["healthcheck", "run", container])).code === 0) return;
+    } else if (status === "exited" || status === "dead" || health === "unhealthy")
       throw new Error(
         `service '${service}' ${health === "unhealthy" ? "is unhealthy" : `has ${status}`}${await logTail(container)}`,
       );
