@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { promisify } from "node:util";
 import { describeUnless } from "./helpers.ts";
 
@@ -45,4 +45,16 @@ function firstLine(text: string): string {
  */
 export async function describeDocker(name: string, fn: () => void): Promise<void> {
   describeUnless(await dockerProblem(), name, fn);
+}
+
+/**
+ * The containers and networks an Equinox process made for jobs whose id starts with
+ * `prefix` (e.g. "dx-") that still exist. Test files run in parallel on one engine, so
+ * each looks only at its own jobs. `cli` is "podman" for the Podman tests.
+ */
+export function leftovers(prefix: string, cli = "docker"): string[] {
+  const list = (...args: string[]) =>
+    execFileSync(cli, [...args, "--filter", "label=equinox.owner"], { encoding: "utf8" });
+  const names = `${list("ps", "-a", "--format", "{{.Names}}")}${list("network", "ls", "--format", "{{.Name}}")}`;
+  return names.split("\n").filter((name) => name.includes(`-${prefix}`));
 }

@@ -9,34 +9,11 @@ import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, expect, it } from "vitest";
-import { describeDocker, SLIM_IMAGE, TEST_IMAGE } from "../docker.ts";
+import { describeDocker, leftovers, SLIM_IMAGE, TEST_IMAGE } from "../docker.ts";
 import { makeRepo, parseRunJson, runCli } from "../helpers.ts";
 
 /** A service image: the test image running redis-server (built here; no registry). */
 const REDIS_IMAGE = "equinox-test/redis:bookworm";
-
-const docker = (...args: string[]) => execFileSync("docker", args, { encoding: "utf8" });
-
-/** Containers and networks any Equinox process made that still exist. */
-function leftovers(): string[] {
-  const containers = docker(
-    "ps",
-    "-a",
-    "--filter",
-    "label=equinox.owner",
-    "--format",
-    "{{.Names}}",
-  );
-  const networks = docker(
-    "network",
-    "ls",
-    "--filter",
-    "label=equinox.owner",
-    "--format",
-    "{{.Name}}",
-  );
-  return `${containers}${networks}`.split("\n").filter(Boolean);
-}
 
 const labels = join(mkdtempSync(join(tmpdir(), "equinox-docker-labels-")), "labels.yml");
 writeFileSync(labels, `docker-image: ${TEST_IMAGE}\nlabels:\n  slim: docker://${SLIM_IMAGE}\n`);
@@ -92,7 +69,7 @@ runs: { using: node20, main: index.js }
     expect(job!.log).toContain("checked out inside the container");
     expect(job!.log).toContain("env=yes-push");
     expect(job!.log).toContain(`hello from node ${process.version} to container`);
-    expect(leftovers()).toEqual([]);
+    expect(leftovers("dx-")).toEqual([]);
   });
 
   it("keeps the job away from the host: no host file outside its workspace, no write to the host root", async () => {
@@ -156,7 +133,7 @@ jobs:
     const onHost = jobs.find((j) => j.name === "dx-on-host")!;
     expect(onHost.log).toMatch(/mapped to \d+/);
     expect(onHost.log).toContain("+PONG");
-    expect(leftovers()).toEqual([]);
+    expect(leftovers("dx-")).toEqual([]);
   });
 
   it("fails a job whose service does not come up, saying which and why, and removes everything", async () => {
@@ -180,7 +157,7 @@ jobs:
     expect(job.result).toBe("failure");
     expect(job.log).toContain("service 'db' has exited");
     expect(job.log).not.toContain("never");
-    expect(leftovers()).toEqual([]);
+    expect(leftovers("dx-")).toEqual([]);
   });
 
   it("builds a repository's .equinox/Dockerfile once per content and runs its docker jobs there", async () => {
@@ -259,7 +236,7 @@ jobs:
           killed = true;
           child.kill("SIGKILL");
           // A SIGKILLed process cleans nothing up: all of this stays until a sweep.
-          leftAtKill = leftovers();
+          leftAtKill = leftovers("dx-");
         }
       },
     });
@@ -273,6 +250,6 @@ jobs:
       }),
     );
     expect(next.code, next.stderr).toBe(0);
-    expect(leftovers()).toEqual([]);
+    expect(leftovers("dx-")).toEqual([]);
   });
 });

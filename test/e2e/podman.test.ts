@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, expect, it } from "vitest";
-import { SLIM_IMAGE } from "../docker.ts";
+import { leftovers, SLIM_IMAGE } from "../docker.ts";
 import { makeRepo, parseRunJson, runCli } from "../helpers.ts";
 import { describePodman } from "../podman.ts";
 
@@ -17,27 +17,6 @@ import { describePodman } from "../podman.ts";
 const GIT_DAEMON_IMAGE = "equinox-test/git-daemon:bookworm";
 
 const podman = (...args: string[]) => execFileSync("podman", args, { encoding: "utf8" });
-
-/** Containers and networks any Equinox process made that Podman still has. */
-function leftovers(): string[] {
-  const containers = podman(
-    "ps",
-    "-a",
-    "--filter",
-    "label=equinox.owner",
-    "--format",
-    "{{.Names}}",
-  );
-  const networks = podman(
-    "network",
-    "ls",
-    "--filter",
-    "label=equinox.owner",
-    "--format",
-    "{{.Name}}",
-  );
-  return `${containers}${networks}`.split("\n").filter(Boolean);
-}
 
 const labels = join(mkdtempSync(join(tmpdir(), "equinox-podman-labels-")), "labels.yml");
 writeFileSync(labels, `docker-image: ${SLIM_IMAGE}\n`);
@@ -106,7 +85,7 @@ ${SERVICE}
     expect(container.log).toContain("reached the service by name");
     expect(container.log).toContain("step container on the service network");
     expect(jobs.find((j) => j.id === "pd-host")!.log).toMatch(/reached the service on port \d+/);
-    expect(leftovers()).toEqual([]);
+    expect(leftovers("pd-", "podman")).toEqual([]);
   });
 
   it("removes what a killed equinox run left behind when the next one starts", async () => {
@@ -130,7 +109,7 @@ ${SERVICE}
         if (!killed && chunk.includes("started")) {
           killed = true;
           child.kill("SIGKILL");
-          leftAtKill = leftovers();
+          leftAtKill = leftovers("pd-", "podman");
         }
       },
     });
@@ -142,6 +121,6 @@ ${SERVICE}
     });
     const res = await run(next);
     expect(res.code, res.stderr).toBe(0);
-    expect(leftovers()).toEqual([]);
+    expect(leftovers("pd-", "podman")).toEqual([]);
   });
 });

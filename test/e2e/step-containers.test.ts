@@ -4,29 +4,18 @@
  * directories at their own paths, so files, outputs and workflow commands work as they
  * do for a `run:` step.
  */
-import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, it } from "vitest";
 import { bwrapProblem } from "../bwrap.ts";
-import { describeDocker, SLIM_IMAGE } from "../docker.ts";
+import { describeDocker, leftovers, SLIM_IMAGE } from "../docker.ts";
 import { makeRepo, parseRunJson, runCli } from "../helpers.ts";
-
-/** Containers any Equinox process made that still exist. */
-function leftovers(): string[] {
-  const out = execFileSync(
-    "docker",
-    ["ps", "-a", "--filter", "label=equinox.owner", "--format", "{{.Names}}"],
-    { encoding: "utf8" },
-  );
-  return out.split("\n").filter(Boolean);
-}
 
 const WORKFLOW = `on: push
 jobs:
-  dx-step-containers:
+  sc-step-containers:
     runs-on: ubuntu-latest
     steps:
       - uses: actions/checkout@v4
@@ -137,7 +126,7 @@ await describeDocker("step containers", () => {
       );
       expect(job.log).toContain("failing step outcome failure");
       expect(res.stderr).toContain("hello from a step container");
-      expect(leftovers()).toEqual([]);
+      expect(leftovers("sc-")).toEqual([]);
     },
   );
 
@@ -147,7 +136,7 @@ await describeDocker("step containers", () => {
       const repo = await makeRepo({
         ".github/workflows/ci.yml": `on: push
 jobs:
-  dx-offline:
+  sc-offline:
     runs-on: offline
     steps:
       - uses: docker://${SLIM_IMAGE}
@@ -166,7 +155,7 @@ jobs:
     const repo = await makeRepo({
       ".github/workflows/ci.yml": `on: push
 jobs:
-  dx-no-image:
+  sc-no-image:
     runs-on: ubuntu-latest
     steps:
       - uses: docker://equinox-test/no-such-image:never
@@ -184,7 +173,7 @@ jobs:
     const repo = await makeRepo({
       ".github/workflows/ci.yml": `on: push
 jobs:
-  dx-slow-step:
+  sc-slow-step:
     runs-on: ubuntu-latest
     timeout-minutes: 0.05
     steps:
@@ -200,6 +189,6 @@ jobs:
     // The container's process gets the stop signal (an init forwards it): no grace period spent.
     expect(Date.now() - started).toBeLessThan(15_000);
     expect(parseRunJson(res.stdout).jobs[0]!.result).toBe("cancelled");
-    expect(leftovers()).toEqual([]);
+    expect(leftovers("sc-")).toEqual([]);
   });
 });

@@ -63,7 +63,10 @@ async function owned(kind: "container" | "network"): Promise<{ id: string; owner
     "--format",
     "{{.ID}}",
   ]);
-  const ids = listed.stdout.split("\n").map((line) => line.trim()).filter(Boolean);
+  const ids = listed.stdout
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean);
   if (listed.code !== 0 || ids.length === 0) return [];
   const labels = kind === "container" ? ".Config.Labels" : ".Labels";
   const inspected = await docker([
