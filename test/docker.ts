@@ -58,3 +58,21 @@ export function leftovers(prefix: string, cli = "docker"): string[] {
   const names = `${list("ps", "-a", "--format", "{{.Names}}")}${list("network", "ls", "--format", "{{.Name}}")}`;
   return names.split("\n").filter((name) => name.includes(`-${prefix}`));
 }
+
+/**
+ * `leftovers(prefix, cli)` once it is empty, or what is left after `withinMs`. For
+ * what an orphan sweep removes: another test's process may be sweeping the same
+ * orphans, and `docker rm` returns at once for a container already being removed.
+ */
+export async function leftoversAfterSweep(
+  prefix: string,
+  cli = "docker",
+  withinMs = 15_000,
+): Promise<string[]> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const left = leftovers(prefix, cli);
+    if (left.length === 0 || Date.now() > deadline) return left;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

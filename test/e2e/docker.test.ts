@@ -9,7 +9,13 @@ import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, expect, it } from "vitest";
-import { describeDocker, leftovers, SLIM_IMAGE, TEST_IMAGE } from "../docker.ts";
+import {
+  describeDocker,
+  leftovers,
+  leftoversAfterSweep,
+  SLIM_IMAGE,
+  TEST_IMAGE,
+} from "../docker.ts";
 import { makeRepo, parseRunJson, runCli } from "../helpers.ts";
 
 /** A service image: the test image running redis-server (built here; no registry). */
@@ -250,6 +256,6 @@ jobs:
       }),
     );
     expect(next.code, next.stderr).toBe(0);
-    expect(leftovers("dx-")).toEqual([]);
+    expect(await leftoversAfterSweep("dx-")).toEqual([]);
   });
 });

@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, expect, it } from "vitest";
-import { leftovers, SLIM_IMAGE } from "../docker.ts";
+import { leftovers, leftoversAfterSweep, SLIM_IMAGE } from "../docker.ts";
 import { makeRepo, parseRunJson, runCli } from "../helpers.ts";
 import { describePodman } from "../podman.ts";
 
@@ -121,6 +121,6 @@ ${SERVICE}
     });
     const res = await run(next);
     expect(res.code, res.stderr).toBe(0);
-    expect(leftovers("pd-", "podman")).toEqual([]);
+    expect(await leftoversAfterSweep("pd-", "podman")).toEqual([]);
   });
 });

@@ -1,8 +1,8 @@
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { describeDocker, TEST_IMAGE } from "../docker.ts";
+import { describeDocker, leftovers, leftoversAfterSweep, TEST_IMAGE } from "../docker.ts";
 import { EQUINOX } from "../helpers.ts";
 import {
   ADMIN_TOKEN,
@@ -112,16 +112,6 @@ await describeDocker("equinox serve: durability with containers", () => {
     await seed.close();
     // DATA/labels.yml is read by `equinox serve` when no --labels is given.
     await writeFile(join(dataDir, "labels.yml"), `labels:\n  in-docker: docker://${TEST_IMAGE}\n`);
-    const jobContainers = () =>
-      execFileSync(
-        "docker",
-        ["ps", "-a", "--filter", "label=equinox.owner", "--format", "{{.Names}}"],
-        {
-          encoding: "utf8",
-        },
-      )
-        .split("\n")
-        .filter((name) => name.includes("ci.yml-dkilled-"));
 
     const server = await spawnServer(dataDir);
     try {
@@ -144,11 +134,11 @@ jobs:
       });
       server.child.kill("SIGKILL");
       await new Promise((r) => server.child.once("close", r));
-      expect(jobContainers()).toHaveLength(1);
+      expect(leftovers("dkilled-")).toHaveLength(1);
 
       const restarted = await startTestServer({ dataDir });
       try {
-        expect(jobContainers()).toEqual([]);
+        expect(await leftoversAfterSweep("dkilled-")).toEqual([]);
         expect(await getRun(restarted, run!.id)).toMatchObject({ reason: "orphaned" });
       } finally {
         await restarted.close();
