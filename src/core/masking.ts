@@ -11,6 +11,7 @@ export class Masker {
   private readonly forms = new Set<string>();
   // Built lazily: `mask` runs on every log line, `add` is rare.
   private compiled: { any: RegExp; starts: RegExp } | null = null;
+  private formBytes: Buffer[] | null = null;
 
   /** Number of distinct registered forms (raw values plus their encodings). */
   get size(): number {
@@ -61,6 +62,51 @@ export class Masker {
     return out + text.slice(copied, start) + REPLACEMENT + text.slice(end);
   }
 
+  /** The longest registered form, in UTF-8 bytes. */
+  get longestBytes(): number {
+    return this.bytesOfForms()[0]?.length ?? 0;
+  }
+
+  /**
+   * `at`, moved so that a line cut there into two log lines cuts no registered form in
+   * two (each half would be masked alone, and pass): back to the start of every form
+   * that crosses it. `bytes` must hold `longestBytes` more bytes after `at`, or a form
+   * continuing past its end goes unseen. Only if that walks back to the start (a form as
+   * long as a line), the cut goes forward, after the forms instead.
+   */
+  safeCut(bytes: Buffer, at: number): number {
+    let cut = at;
+    for (let m = this.crossing(bytes, cut); m; m = this.crossing(bytes, cut)) cut = m.start;
+    if (cut > 0) return cut;
+    cut = at;
+    for (let m = this.crossing(bytes, cut); m; m = this.crossing(bytes, cut)) cut = m.end;
+    return cut;
+  }
+
+  /** The earliest form in `bytes` that starts before `cut` and ends after it. */
+  private crossing(bytes: Buffer, cut: number): { start: number; end: number } | null {
+    let found: { start: number; end: number } | null = null;
+    for (const form of this.bytesOfForms()) {
+      // Only a window around the cut: the line may be a MiB long, and there may be
+      // hundreds of forms.
+      const from = Math.max(0, cut - form.length + 1);
+      const i = bytes.subarray(from, cut + form.length - 1).indexOf(form);
+      if (i < 0) continue;
+      const start = from + i;
+      if (start < cut && (found === null || start < found.start)) {
+        found = { start, end: start + form.length };
+      }
+    }
+    return found;
+  }
+
+  private bytesOfForms(): Buffer[] {
+    this.formBytes ??= [...this.forms]
+      .map((f) => Buffer.from(f, "utf8"))
+      .sort((a, b) => b.length - a.length);
+    return this.formBytes;
+  }
+
   private addWithEncodings(raw: string): void {
     this.register(raw);
     for (const form of encodedForms(raw)) {
@@ -72,6 +118,7 @@ export class Masker {
     if (this.forms.has(form)) return;
     this.forms.add(form);
     this.compiled = null;
+    this.formBytes = null;
   }
 
   private regexps(): { any: RegExp; starts: RegExp } {

@@ -8,7 +8,8 @@ import type { CheckoutSource, JobSpec } from "../core/job-spec.ts";
  * Lifecycle, for every job:
  *   1. `prepare(request)` creates the job's place and returns a Session whose
  *      `paths` are the directories *as the runtime will see them*; the caller puts
- *      them in the JobSpec. On failure it throws, after undoing what it created.
+ *      them in the JobSpec. On failure it throws, after undoing what it created;
+ *      likewise, promptly, when `request.signal` fires (cancel, prepare timeout).
  *   2. `session.start(spec)` starts the runtime with the spec on its stdin and
  *      returns at once. Events arrive through `onEvent`, in order; stderr lines
  *      (runtime diagnostics, never user output) through `onDiagnostic`.
@@ -57,6 +58,12 @@ export interface PrepareRequest {
   checkout?: CheckoutSource;
   /** Lines for the job's log while its place is made (an image build). */
   log?(line: string): void;
+  /**
+   * Fires when the job is cancelled or its preparation has taken too long: `prepare`
+   * stops what it is waiting for (an image pull or build, services' health), undoes
+   * what it created and rejects.
+   */
+  signal?: AbortSignal;
 }
 
 /** Limits on a sandboxed job's processes (bwrap: rlimits set with prlimit(1)). */

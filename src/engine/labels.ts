@@ -20,12 +20,29 @@ export interface LabelConfig {
   fallback: Placement;
   /** The image of a docker job that names none (`--executor docker`, a bare `docker` label). */
   dockerImage: string;
+  /** What a job's own `container:` and `services:` may ask of docker; null: the caller's default. */
+  containers: ContainerPolicy | null;
 }
+
+/**
+ * What a job's own `container:` and `services:` may ask of docker (the label config's
+ * `containers` key). `trusted`: anything, as in Actions (`--privileged`, host volumes).
+ * `restricted`: nothing that reaches the host (CONTAINER_HOST_OPTIONS, host-path
+ * volumes, ports on other interfaces than loopback). `deny`: restricted, and only for a
+ * job whose label places it on docker. A label's own `options` are the admin's: never checked.
+ */
+export type ContainerPolicy = "trusted" | "restricted" | "deny";
+const POLICIES: readonly ContainerPolicy[] = ["trusted", "restricted", "deny"];
 
 export const DEFAULT_DOCKER_IMAGE = "debian:bookworm";
 
 export function defaultLabelConfig(): LabelConfig {
-  return { labels: new Map(), fallback: { executor: "host" }, dockerImage: DEFAULT_DOCKER_IMAGE };
+  return {
+    labels: new Map(),
+    fallback: { executor: "host" },
+    dockerImage: DEFAULT_DOCKER_IMAGE,
+    containers: null,
+  };
 }
 
 type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -49,15 +66,28 @@ export function parseLabelConfig(text: string, file: string): Parsed<LabelConfig
   if (typeof doc !== "object" || Array.isArray(doc))
     return {
       ok: false,
-      error: `${file}: expected a mapping with 'labels', 'default', 'docker-image'`,
+      error: `${file}: expected a mapping with 'labels', 'default', 'docker-image', 'containers'`,
     };
   for (const key of Object.keys(doc))
-    if (!["labels", "default", "docker-image"].includes(key))
+    if (!["labels", "default", "docker-image", "containers"].includes(key))
       return {
         ok: false,
-        error: `${file}: unknown key '${key}' (expected labels, default, docker-image)`,
+        error: `${file}: unknown key '${key}' (expected labels, default, docker-image, containers)`,
       };
-  const { labels, default: fallback, "docker-image": dockerImage } = doc as Record<string, unknown>;
+  const {
+    labels,
+    default: fallback,
+    "docker-image": dockerImage,
+    containers,
+  } = doc as Record<string, unknown>;
+  if (containers !== undefined) {
+    if (!POLICIES.includes(containers as ContainerPolicy))
+      return {
+        ok: false,
+        error: `${file}: containers: expected one of ${POLICIES.join(", ")}, got '${String(containers)}'`,
+      };
+    config.containers = containers as ContainerPolicy;
+  }
   if (dockerImage !== undefined) {
     if (typeof dockerImage !== "string" || dockerImage.trim() === "")
       return { ok: false, error: `${file}: docker-image: expected an image name` };
@@ -241,12 +271,15 @@ export interface JobPlace {
 /**
  * Places a job: `override` (`--executor`) first, then the job's own `container:`
  * (a container job runs on docker), then its first configured label, then the
- * config's default.
+ * config's default. The job's own `container:` and `services:` must pass the config's
+ * container policy, or `defaultPolicy` when it sets none (restricted unless the caller
+ * runs only its user's own code, as `equinox run` does).
  */
 export function placeJob(
   config: LabelConfig,
   job: JobToPlace,
   override: ExecutorKind | null = null,
+  defaultPolicy: ContainerPolicy = "restricted",
 ): Parsed<JobPlace> {
   const services = parseServices(job.services);
   if (!services.ok) return services;
@@ -277,7 +310,134 @@ export function placeJob(
   } else {
     placement = labelled ?? config.fallback;
   }
+  const policy = config.containers ?? defaultPolicy;
+  if (policy !== "trusted") {
+    const onDocker = override === "docker" || labelled?.executor === "docker";
+    const asked: { where: string; value: ContainerPlacement }[] = [
+      // A job's `container:` counts where it is used (not under `--executor host`).
+      ...(placement.executor === "docker" && placement.container.fromJob
+        ? [{ where: "container", value: placement.container }]
+        : []),
+      ...services.value.map((s) => ({ where: `services.${s.name}`, value: s })),
+    ];
+    for (const { where, value } of asked) {
+      const problem =
+        policy === "deny" && !onDocker
+          ? `${where}: not allowed here: the label config's containers policy is deny, which allows a job's own container or services only when its runs-on label places it on docker`
+          : restrictedProblem(value, where);
+      if (problem) return { ok: false, error: problem };
+    }
+  }
   return { ok: true, value: { placement, services: services.value } };
+}
+
+/**
+ * `docker run` options that reach the host or other containers (Docker's and
+ * Podman's): refused for a job's own container and services unless they are trusted.
+ */
+export const CONTAINER_HOST_OPTIONS: ReadonlySet<string> = new Set([
+  "--privileged",
+  "--cap-add",
+  "--device",
+  "--device-cgroup-rule",
+  "--gpus",
+  "--pid",
+  "--ipc",
+  "--network",
+  "--net",
+  "--link",
+  "--security-opt",
+  "--userns",
+  "--uts",
+  "--cgroupns",
+  "--cgroup-parent",
+  "--mount",
+  "--volumes-from",
+  "--runtime",
+  "--group-add",
+  "--publish",
+  "--publish-all",
+  // Read or write a file of the host.
+  "--env-file",
+  "--label-file",
+  "--cidfile",
+  // Podman's.
+  "--rootfs",
+  "--pod",
+  "--env-host",
+  "--pidfile",
+  "--conmon-pidfile",
+  "--init-path",
+  "--preserve-fds",
+  "--preserve-fd",
+  "--annotation",
+  "--secret",
+  "--hostuser",
+]);
+
+/** `docker run`'s one-letter options that take a value (`-e X`, `-eX`, `-dv X`). */
+const SHORT_WITH_VALUE = new Set("acehlmpuvw");
+
+/** Why `restricted` refuses this container (`where`: `container`, `services.db`), or null. */
+function restrictedProblem(c: ContainerPlacement, where: string): string | null {
+  const why = "is not allowed: the label config's containers policy is restricted";
+  const option = hostOption(c.options);
+  if (option) return `${where}.options: ${option} ${why}`;
+  const volume = c.volumes.find(isHostPathVolume);
+  if (volume) return `${where}.volumes: '${volume}' (a host path; named volumes are fine) ${why}`;
+  for (const port of (c as Partial<ServicePlacement>).ports ?? []) {
+    const ip = publishedIp(port);
+    if (ip && !/^(127\.\d+\.\d+\.\d+|\[::1\]|localhost)$/.test(ip))
+      return `${where}.ports: '${port}' (published on ${ip}, not on 127.0.0.1) ${why}`;
+  }
+  return null;
+}
+
+/**
+ * The first option of `args` that reaches the host, quoted, or null. Reads
+ * `--opt=value`, `--opt value` and clusters of one-letter options (`-itv /:/x`); an
+ * argument it cannot tell is a value is checked as an option too, which errs on the
+ * side of refusing.
+ */
+export function hostOption(args: readonly string[]): string | null {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg.startsWith("--")) {
+      const eq = arg.indexOf("=");
+      const name = eq === -1 ? arg : arg.slice(0, eq);
+      if (CONTAINER_HOST_OPTIONS.has(name)) return `'${arg}'`;
+      if (name === "--volume") {
+        const value = eq === -1 ? args[++i] : arg.slice(eq + 1);
+        if (value !== undefined && isHostPathVolume(value))
+          return `'--volume ${value}' (a host path; named volumes are fine)`;
+      }
+    } else if (arg.startsWith("-")) {
+      for (let j = 1; j < arg.length; j++) {
+        const letter = arg[j]!;
+        if (letter === "p" || letter === "P") return `'-${letter}' (use ports:)`;
+        if (!SHORT_WITH_VALUE.has(letter)) continue;
+        const value = j + 1 < arg.length ? arg.slice(j + 1).replace(/^=/, "") : args[++i];
+        if (letter === "v" && value !== undefined && isHostPathVolume(value))
+          return `'-v ${value}' (a host path; named volumes are fine)`;
+        break;
+      }
+    }
+  }
+  return null;
+}
+
+/** `SOURCE:TARGET[:opts]` whose source is not a volume name (`/srv`, `./x`, `~/x`). */
+function isHostPathVolume(spec: string): boolean {
+  const colon = spec.indexOf(":");
+  if (colon === -1) return false; // `/data`: an anonymous volume
+  return !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(spec.slice(0, colon));
+}
+
+/** The address a `ports:` entry publishes on, when it names one (`0.0.0.0:80:80`). */
+function publishedIp(port: string): string | null {
+  if (port.startsWith("[")) return port.slice(0, port.indexOf("]") + 1);
+  const parts = port.split(":");
+  return parts.length >= 3 && parts[0] ? parts[0] : null;
 }
 
 function parseContainer(value: unknown, where: string): Parsed<ContainerPlacement> {
@@ -292,7 +452,11 @@ function parseContainer(value: unknown, where: string): Parsed<ContainerPlacemen
   if (c.env !== undefined) {
     if (!c.env || typeof c.env !== "object" || Array.isArray(c.env))
       return { ok: false, error: `${where}.env: expected a mapping` };
-    for (const [k, v] of Object.entries(c.env)) env[k] = String(v);
+    for (const [k, v] of Object.entries(c.env)) {
+      if (!/^[^=\0]+$/.test(k))
+        return { ok: false, error: `${where}.env: '${k}' is not a variable name` };
+      env[k] = String(v);
+    }
   }
   const options =
     c.options === undefined ? { ok: true as const, args: [] } : splitArgs(String(c.options));

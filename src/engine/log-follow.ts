@@ -10,11 +10,32 @@ export interface FollowHandlers {
 
 const PAGE = 5000;
 
+/** Live lines held for a follower whose reader is slower than the job: beyond, it reads the store. */
+export const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
+
+export interface FollowOptions {
+  signal?: AbortSignal;
+  /** Default MAX_QUEUED_BYTES. */
+  maxQueuedBytes?: number;
+}
+
+export interface FollowStats {
+  /** The most live-line bytes (UTF-16 code units) ever held at once. */
+  peakQueuedBytes: number;
+  /** How often the held lines were dropped and read again from the store. */
+  overflows: number;
+}
+
 /**
- * Streams one job's log from after line `after` until the job ends (or `signal`
+ * Streams one job's log from after line `after` until the job ends (or the signal
  * aborts): what the store holds, then the lines being written, then live ones.
  * Resolves when the stream is over. For a job that already ended, it sends the rest
  * of the log and the end at once.
+ *
+ * Live lines wait in memory while `onLines` is busy (a slow reader), up to
+ * `maxQueuedBytes`; past that they are dropped and the follower reads them from the
+ * store (and the hub's lines being written) when it gets to them, so a slow reader
+ * costs bounded memory and still gets every line once.
  */
 export async function followJobLog(
   store: Store,
@@ -22,12 +43,34 @@ export async function followJobLog(
   jobId: number,
   after: number,
   handlers: FollowHandlers,
-  signal?: AbortSignal,
-): Promise<void> {
+  options: FollowOptions = {},
+): Promise<FollowStats> {
+  const { signal } = options;
+  const maxQueuedBytes = options.maxQueuedBytes ?? MAX_QUEUED_BYTES;
+  const stats: FollowStats = { peakQueuedBytes: 0, overflows: 0 };
   const queue: LiveLogMessage[] = [];
+  let queuedBytes = 0;
+  /** Live lines were dropped: read them from the store before anything queued. */
+  let overflowed = false;
   let wake: (() => void) | null = null;
   const unsubscribe = hub.subscribe(jobId, (message) => {
-    queue.push(message);
+    if (message.kind === "lines") {
+      if (overflowed) return;
+      const bytes = sliceBytes(message.slice);
+      if (queuedBytes + bytes > maxQueuedBytes) {
+        // Lines queued are a prefix of what follows: dropping them all keeps the order.
+        stats.overflows++;
+        overflowed = true;
+        const end = queue.filter((m) => m.kind === "end");
+        queue.length = 0;
+        queue.push(...end);
+        queuedBytes = 0;
+      } else {
+        queue.push(message);
+        queuedBytes += bytes;
+        stats.peakQueuedBytes = Math.max(stats.peakQueuedBytes, queuedBytes);
+      }
+    } else queue.push(message);
     wake?.();
   });
   const onAbort = () => wake?.();
@@ -49,17 +92,35 @@ export async function followJobLog(
       await send(slice);
     }
   };
+  /** Live lines, after the stored ones they follow: a gap means those were written meanwhile. */
+  const sendLive = async (slice: LogSlice) => {
+    if (slice.firstLine > last + 1) await catchUp();
+    if (signal?.aborted) return;
+    await send(slice);
+  };
+  /** The store, then the lines being written: everything up to now. */
+  const catchUpAll = async () => {
+    await catchUp();
+    if (!signal?.aborted) await sendLive(hub.pending(jobId, last + 1));
+  };
 
   try {
     const job = await store.getJob(jobId);
-    if (!job) return;
+    if (!job) return stats;
     await catchUp();
     if (job.state.status === "completed") {
       await handlers.onEnd(job.state);
-      return;
+      return stats;
     }
-    await send(hub.pending(jobId, last + 1));
+    await sendLive(hub.pending(jobId, last + 1));
     while (!signal?.aborted) {
+      if (overflowed) {
+        // Cleared first: lines published from now on are queued, earlier ones are
+        // in the store or still pending by the time they are read.
+        overflowed = false;
+        await catchUpAll();
+        continue;
+      }
       const message = queue.shift();
       if (!message) {
         await new Promise<void>((resolve) => {
@@ -71,14 +132,20 @@ export async function followJobLog(
       if (message.kind === "end") {
         await catchUp();
         await handlers.onEnd(message.state);
-        return;
+        return stats;
       }
-      // A gap means lines were written while we read: they are in the store now.
-      if (message.slice.firstLine > last + 1) await catchUp();
-      await send(message.slice);
+      queuedBytes -= sliceBytes(message.slice);
+      await sendLive(message.slice);
     }
+    return stats;
   } finally {
     unsubscribe();
     signal?.removeEventListener("abort", onAbort);
   }
+}
+
+function sliceBytes(slice: LogSlice): number {
+  let bytes = 0;
+  for (const line of slice.lines) bytes += line.length + 1;
+  return bytes;
 }

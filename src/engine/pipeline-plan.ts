@@ -3,32 +3,47 @@ import type { JobSpec } from "../core/job-spec.ts";
 import { linesOf } from "../core/log-block.ts";
 import { checkoutStep, plainStep } from "../core/workflow/native-steps.ts";
 import type { Executor } from "./executor.ts";
-import { runJob } from "./run-job.ts";
-import type { RunEnvironment } from "./scheduler.ts";
+import { runJob, uniqueJobKey } from "./run-job.ts";
+import { checkoutPaths, type RunEnvironment, type SchedulerOptions } from "./scheduler.ts";
 
 export type PipelinePlanResult =
   | { ok: true; jobs: PipelineJobPlan[] }
   | { ok: false; errors: PipelinePlanError[] };
 
 const PLAN_TIMEOUT_MS = 5 * 60_000;
+/** Making the plan job's place may build `.equinox/Dockerfile`, which later jobs reuse. */
+const PLAN_PREPARE_TIMEOUT_MS = 60 * 60_000;
 
 /**
  * Plans a TS pipeline by running a job — checkout, then a `pipeline-plan` step — through
  * the executor, because the pipeline is user code and only the runtime, inside the
  * isolation boundary, evaluates it (DESIGN.md, principle 1). The plan comes back as data
- * in one `pipeline.plan` event.
+ * in one `pipeline.plan` event. It is placed like any job without `runs-on` (`place`:
+ * the label config's default), so a server whose jobs run in bwrap or a container
+ * plans there too.
  */
 export async function planPipelineJob(
   executor: Executor,
   env: RunEnvironment,
   file: string,
-  options: { signal?: AbortSignal; onDiagnostic?(line: string): void } = {},
+  options: {
+    signal?: AbortSignal;
+    onDiagnostic?(line: string): void;
+    /** The scheduler's placement (labels.ts); without it, the executor's default. */
+    place?: SchedulerOptions["place"];
+  } = {},
 ): Promise<PipelinePlanResult> {
+  const place = options.place?.({ runsOn: null, container: null, services: null });
+  if (place && !place.ok) return { ok: false, errors: [{ file, message: place.error }] };
   let plan: { jobs: PipelineJobPlan[]; errors: PipelinePlanError[] } | null = null;
   const log: string[] = [];
   const outcome = await runJob(executor, {
-    jobKey: "pipeline-plan",
+    jobKey: uniqueJobKey("pipeline-plan"),
     timeoutMs: PLAN_TIMEOUT_MS,
+    prepareTimeoutMs: PLAN_PREPARE_TIMEOUT_MS,
+    ...(place ? { placement: place.value.placement, services: place.value.services } : {}),
+    readPaths: checkoutPaths(env.checkout),
+    checkout: env.checkout,
     ...(options.signal ? { signal: options.signal } : {}),
     spec: (paths, inContainer) => planSpec(env, file, paths, inContainer),
     onEvent(event) {

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { FailureReason, Result, RuntimeEvent } from "../core/events.ts";
 import type { CheckoutSource, JobSpec } from "../core/job-spec.ts";
 import type { Executor, Placement, RunningRuntime, ServicePlacement } from "./executor.ts";
@@ -29,6 +30,12 @@ export interface RunJobOptions {
   readPaths?: readonly string[];
   checkout?: CheckoutSource;
   timeoutMs: number;
+  /**
+   * How long the executor may take to make the job's place: an image pull, a
+   * `.equinox/Dockerfile` build, services becoming healthy. Default: `timeoutMs`, so a
+   * job never holds its slot longer than its own `timeout-minutes` before it starts.
+   */
+  prepareTimeoutMs?: number;
   signal?: AbortSignal;
   onEvent?(event: RuntimeEvent): void;
   /** Lines written by the engine itself into the job's log (timeouts, crashes). */
@@ -41,6 +48,22 @@ const STARTUP_TIMEOUT_MS = 5 * 60_000;
 
 /** After asking the runtime to cancel, how long before it is killed outright. */
 const KILL_AFTER_MS = 15_000;
+
+const MAX_KEY_LENGTH = 120;
+let keysMade = 0;
+
+/**
+ * A job key (PrepareRequest.jobKey) from a readable `name`: job directories and
+ * container and network names derive from it, so no two jobs may share one. A counter
+ * makes it unique in this process, the pid and a random part across processes (a
+ * clock is not enough: two jobs start in the same millisecond). Safe for file and
+ * container names, at most 120 characters; the end of `name` is kept when it is long.
+ */
+export function uniqueJobKey(name: string): string {
+  const suffix = `-${process.pid}-${(++keysMade).toString(36)}-${randomBytes(3).toString("hex")}`;
+  const safe = name.replace(/[^A-Za-z0-9._-]+/g, "_");
+  return `${safe.slice(-(MAX_KEY_LENGTH - suffix.length))}${suffix}`;
+}
 
 /**
  * Runs one job through an executor and the runtime, start to cleanup. The outcome
@@ -86,16 +109,51 @@ export async function runJob(executor: Executor, options: RunJobOptions): Promis
     onEvent(event);
   };
 
+  // Making the job's place (pulling or building an image, starting services) is
+  // cancellable and bounded too: a Dockerfile that never finishes building must not
+  // hold a slot for ever.
+  const preparing = new AbortController();
+  const prepareLimitMs = options.prepareTimeoutMs ?? options.timeoutMs;
+  let prepareTimedOut = false;
+  const prepareTimer = setTimeout(() => {
+    prepareTimedOut = true;
+    preparing.abort();
+  }, prepareLimitMs);
+  const cancelPrepare = () => preparing.abort();
+  if (options.signal?.aborted) preparing.abort();
+  options.signal?.addEventListener("abort", cancelPrepare, { once: true });
+  const notReady = (): JobOutcome => {
+    onSystemLog(
+      `##[error]The job's ${options.placement?.executor ?? executor.kind} executor did not get the job ready within ${formatMinutes(prepareLimitMs)} (pulling or building its image, starting its services); it was stopped.`,
+    );
+    return { result: "failure", reason: "timeout", outputs, steps: [] };
+  };
+
   let session: Awaited<ReturnType<Executor["prepare"]>> | null = null;
   try {
-    session = await executor.prepare({
-      jobKey: options.jobKey,
-      ...(options.placement ? { placement: options.placement } : {}),
-      ...(options.services ? { services: options.services } : {}),
-      ...(options.readPaths ? { readPaths: options.readPaths } : {}),
-      ...(options.checkout ? { checkout: options.checkout } : {}),
-      log: onSystemLog,
-    });
+    try {
+      session = await executor.prepare({
+        jobKey: options.jobKey,
+        ...(options.placement ? { placement: options.placement } : {}),
+        ...(options.services ? { services: options.services } : {}),
+        ...(options.readPaths ? { readPaths: options.readPaths } : {}),
+        ...(options.checkout ? { checkout: options.checkout } : {}),
+        log: onSystemLog,
+        signal: preparing.signal,
+      });
+    } catch (err) {
+      if (prepareTimedOut) return notReady();
+      if (options.signal?.aborted) {
+        onSystemLog("The job was cancelled before it started.");
+        return { result: "cancelled", reason: null, outputs, steps: [] };
+      }
+      throw err;
+    } finally {
+      clearTimeout(prepareTimer);
+      options.signal?.removeEventListener("abort", cancelPrepare);
+    }
+    // An executor that does not watch the signal may come back late: too late is too late.
+    if (prepareTimedOut) return notReady();
     const running = session.start(options.spec(session.paths, session.inContainer), {
       onEvent: handle,
       onDiagnostic,

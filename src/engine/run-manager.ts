@@ -40,6 +40,7 @@ export interface RunManagerOptions {
 }
 
 interface LiveRun {
+  repo: string;
   abort: AbortController;
   reason: EndReason | null;
   supersededBy: number | null;
@@ -130,6 +131,31 @@ export class RunManager {
     return this.store.finishRun(runId, { result: "cancelled", reason, supersededBy });
   }
 
+  /**
+   * Cancels every unfinished run of a repository (reason `user`) and resolves once the
+   * live ones have ended, so nothing writes to its records any more; false when some
+   * were still going after `timeoutMs`. Used before the repository is deleted.
+   */
+  async cancelRepo(repo: string, timeoutMs = 30_000): Promise<boolean> {
+    // Queued ones first, so the queue cannot launch them while the live ones end.
+    for (const run of await this.store.listQueuedRuns())
+      if (run.repo === repo && !this.live.has(run.id)) await this.cancel(run.id, "user");
+    const ending = [...this.live].filter(([, live]) => live.repo === repo);
+    for (const [runId] of ending) await this.cancel(runId, "user");
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    const ended = await Promise.race([
+      Promise.all(ending.map(([, live]) => live.done)).then(() => true),
+      timedOut,
+    ]);
+    clearTimeout(timer);
+    if (!ended)
+      this.options.onDiagnostic?.(`runs of '${repo}' still going ${timeoutMs} ms after cancel`);
+    return ended;
+  }
+
   /** Stops taking runs, cancels the live ones (recorded as orphaned) and waits for them. */
   async stop(): Promise<void> {
     this.stopped = true;
@@ -142,29 +168,49 @@ export class RunManager {
 
   private launch(run: Run) {
     const abort = new AbortController();
-    const live: LiveRun = { abort, reason: null, supersededBy: null, done: Promise.resolve() };
+    const live: LiveRun = {
+      repo: run.repo,
+      abort,
+      reason: null,
+      supersededBy: null,
+      done: Promise.resolve(),
+    };
     this.live.set(run.id, live);
     const timer = setTimeout(() => {
       live.reason = "timeout";
       abort.abort();
     }, this.runTimeoutMs);
     timer.unref();
-    live.done = this.execute(run, live)
-      .catch((err: Error) => {
-        this.options.onDiagnostic?.(`run ${run.id}: ${err.stack ?? err.message}`);
-        return this.store.finishRun(run.id, {
-          result: "failure",
-          reason: "internal",
-          error: `internal error: ${err.message}`,
+    // Never rejects: nothing awaits it but stop() and cancelRepo(), and an unhandled
+    // rejection would take the whole server down. The run leaves `live` on every path.
+    live.done = (async () => {
+      const diagnose = (what: string, err: unknown) =>
+        this.options.onDiagnostic?.(
+          `run ${run.id}: ${what}: ${(err as Error)?.stack ?? (err as Error)?.message ?? String(err)}`,
+        );
+      try {
+        await this.execute(run, live).catch(async (err: Error) => {
+          diagnose("internal error", err);
+          await this.store.finishRun(run.id, {
+            result: "failure",
+            reason: "internal",
+            error: `internal error: ${err.message}`,
+          });
         });
-      })
-      .then(async () => {
+      } catch (err) {
+        diagnose("could not record its end", err);
+      } finally {
         clearTimeout(timer);
         this.live.delete(run.id);
+      }
+      try {
         const ended = await this.store.getRun(run.id);
         if (ended) this.options.onRunFinished?.(ended);
-        this.wake();
-      });
+      } catch (err) {
+        diagnose("after it ended", err);
+      }
+      this.wake();
+    })();
   }
 
   private async execute(run: Run, live: LiveRun): Promise<void> {
@@ -195,7 +241,10 @@ export class RunManager {
       started = true;
       await this.store.startRun(run.id);
     };
-    recorder.onFirstJobStarted = () => void markStarted();
+    recorder.onFirstJobStarted = () =>
+      void markStarted().catch((err: Error) =>
+        this.options.onDiagnostic?.(`run ${run.id}: could not mark it started: ${err.message}`),
+      );
 
     const end = async (result: "success" | "failure" | "cancelled" | "skipped", error?: string) => {
       await recorder.close();
@@ -218,6 +267,7 @@ export class RunManager {
         await markStarted();
         plan = await planPipelineJob(this.executor, env, target.file, {
           signal,
+          ...(this.options.place ? { place: this.options.place } : {}),
           ...(this.options.onDiagnostic ? { onDiagnostic: this.options.onDiagnostic } : {}),
         });
       } finally {

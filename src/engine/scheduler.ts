@@ -14,7 +14,7 @@ import { withNeeds } from "../core/plan/needs.ts";
 import type { JobDef, Workflow } from "../core/workflow/model.ts";
 import type { Executor } from "./executor.ts";
 import type { JobPlace, JobToPlace } from "./labels.ts";
-import { type JobOutcome, runJob, type StepOutcome } from "./run-job.ts";
+import { type JobOutcome, runJob, type StepOutcome, uniqueJobKey } from "./run-job.ts";
 
 /** A workflow chosen to run, with the `inputs` its trigger produced. */
 export interface PlannedWorkflow {
@@ -113,6 +113,8 @@ interface Instance {
   node: JobNode;
   matrix: MatrixCombination | null;
   strategy: Record<string, unknown> | null;
+  /** What the job's own fields (`runs-on`, `container`, …) evaluate with: needs, matrix, strategy. */
+  contexts: Contexts;
   state: "queued" | "running" | "done";
   abort: AbortController;
   record: JobRecord;
@@ -370,6 +372,7 @@ export class Scheduler {
       node,
       matrix,
       strategy,
+      contexts,
       state: "queued",
       abort: new AbortController(),
       record: {
@@ -428,6 +431,7 @@ export class Scheduler {
       node,
       matrix: null,
       strategy: null,
+      contexts: {},
       state: "done",
       abort: new AbortController(),
       record,
@@ -485,35 +489,35 @@ export class Scheduler {
     inst.record.startedAt = Date.now();
     this.emit({ type: "job.started", job: inst.info });
     const def = inst.node.def;
-    const contexts = {
-      github: inst.node.github,
-      vars: this.env.vars,
-      inputs: inst.node.workflow.inputs,
-      matrix: inst.matrix ?? {},
-    };
-    const timeout = evaluateTemplate(String(def.timeoutMinutes), contexts);
-    const minutes = timeout.ok ? Number(timeout.value) : Number.NaN;
-    const timeoutMs = (Number.isFinite(minutes) && minutes > 0 ? minutes : 360) * 60_000;
-    const place = this.options.place?.({
-      runsOn: inst.info.runsOn,
-      container: resolveDeep(def.container, contexts),
-      services: resolveDeep(def.services, contexts),
-    }) ?? { ok: true, value: { placement: { executor: "host" }, services: [] } };
-    if (!place.ok) {
+    const fail = (message: string): JobOutcome => {
       this.emit({
         type: "job.log",
         job: inst.info,
-        line: `##[error]${inst.node.workflow.workflow.file}: jobs.${def.id}: ${place.error}`,
+        line: `##[error]${inst.node.workflow.workflow.file}: jobs.${def.id}: ${message}`,
       });
       return { result: "failure", reason: "pipeline", outputs: {}, steps: [] };
-    }
+    };
+    const fields = evaluatePlacementFields(def, inst.contexts, this.env.secrets);
+    if (!fields.ok) return fail(fields.error);
+    const { timeoutMinutes, container, services } = fields.value;
+    if (def.container !== null && def.container !== undefined && isEmpty(container))
+      this.emit({
+        type: "job.log",
+        job: inst.info,
+        line: "container: the image is empty, so the job runs without a container (as in GitHub Actions).",
+      });
+    const place = this.options.place?.({ runsOn: inst.info.runsOn, container, services }) ?? {
+      ok: true,
+      value: { placement: { executor: "host" }, services: [] },
+    };
+    if (!place.ok) return fail(place.error);
 
     try {
       return await runJob(this.executor, {
-        jobKey: safeKey(
-          `${inst.info.workflow}-${inst.info.key.split("#").slice(1).join("-")}-${process.pid}-${Date.now()}`,
+        jobKey: uniqueJobKey(
+          `${inst.info.workflow}-${inst.info.key.split("#").slice(1).join("-")}`,
         ),
-        timeoutMs,
+        timeoutMs: timeoutMinutes * 60_000,
         placement: place.value.placement,
         services: place.value.services,
         readPaths: checkoutPaths(this.env.checkout),
@@ -620,7 +624,7 @@ export class Scheduler {
 }
 
 /** The host paths a job's checkout reads: a sandbox or container must show them. */
-function checkoutPaths(checkout: CheckoutSource): string[] {
+export function checkoutPaths(checkout: CheckoutSource): string[] {
   switch (checkout.kind) {
     case "git":
       return [...new Set([checkout.url, checkout.overlayFrom])].filter(
@@ -647,6 +651,100 @@ function resolveDeep(value: unknown, contexts: Contexts): unknown {
   return value;
 }
 
-function safeKey(s: string): string {
-  return s.replace(/[^A-Za-z0-9._-]+/g, "_").slice(-120);
+type Evaluated<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/**
+ * A job's `timeout-minutes`, `container` and `services`, evaluated with the contexts
+ * Actions gives them (needs, matrix, strategy; secrets in their `credentials` and
+ * `env`). An expression that fails is an error naming the field, never a silent
+ * fallback (a container job must not end up on the host).
+ */
+function evaluatePlacementFields(
+  def: JobDef,
+  contexts: Contexts,
+  secrets: Record<string, string>,
+): Evaluated<{ timeoutMinutes: number; container: unknown; services: unknown }> {
+  const timeout =
+    typeof def.timeoutMinutes === "number"
+      ? { ok: true as const, value: def.timeoutMinutes }
+      : evaluateDeep(def.timeoutMinutes, contexts, "timeout-minutes");
+  if (!timeout.ok) return timeout;
+  const minutes = Number(timeout.value);
+  if (isEmpty(timeout.value) || !Number.isFinite(minutes) || minutes <= 0)
+    return {
+      ok: false,
+      error: `timeout-minutes: expected a positive number of minutes, got '${String(timeout.value)}'`,
+    };
+  const container = evaluateContainer(def.container, contexts, secrets, "container");
+  if (!container.ok) return container;
+  let services: Evaluated<unknown> = { ok: true, value: def.services };
+  if (def.services && typeof def.services === "object" && !Array.isArray(def.services)) {
+    const each: Record<string, unknown> = {};
+    for (const [name, service] of Object.entries(def.services)) {
+      const r = evaluateContainer(service, contexts, secrets, `services.${name}`);
+      if (!r.ok) return r;
+      each[name] = r.value;
+    }
+    services = { ok: true, value: each };
+  } else services = evaluateDeep(def.services, contexts, "services");
+  if (!services.ok) return services;
+  return {
+    ok: true,
+    value: { timeoutMinutes: minutes, container: container.value, services: services.value },
+  };
+}
+
+/** A `container:` or one service: its `credentials` and `env` may read `secrets`. */
+function evaluateContainer(
+  value: unknown,
+  contexts: Contexts,
+  secrets: Record<string, string>,
+  where: string,
+): Evaluated<unknown> {
+  if (!value || typeof value !== "object" || Array.isArray(value))
+    return evaluateDeep(value, contexts, where);
+  const withSecrets = { ...contexts, secrets };
+  const out: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) {
+    const r = evaluateDeep(
+      field,
+      key === "credentials" || key === "env" ? withSecrets : contexts,
+      `${where}.${key}`,
+    );
+    if (!r.ok) return r;
+    out[key] = r.value;
+  }
+  return { ok: true, value: out };
+}
+
+/** Evaluates every `${{ }}` in a YAML value; the first that fails is an error naming its path. */
+function evaluateDeep(value: unknown, contexts: Contexts, where: string): Evaluated<unknown> {
+  if (typeof value === "string") {
+    if (!value.includes("${{")) return { ok: true, value };
+    const r = evaluateTemplate(value, contexts);
+    return r.ok ? r : { ok: false, error: `${where}: ${r.error}` };
+  }
+  if (Array.isArray(value)) {
+    const out: unknown[] = [];
+    for (const [i, v] of value.entries()) {
+      const r = evaluateDeep(v, contexts, `${where}[${i}]`);
+      if (!r.ok) return r;
+      out.push(r.value);
+    }
+    return { ok: true, value: out };
+  }
+  if (value && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      const r = evaluateDeep(v, contexts, `${where}.${k}`);
+      if (!r.ok) return r;
+      out[k] = r.value;
+    }
+    return { ok: true, value: out };
+  }
+  return { ok: true, value };
+}
+
+function isEmpty(value: unknown): boolean {
+  return value === null || value === undefined || value === "";
 }

@@ -35,7 +35,10 @@ export class ContainerClient {
         exited({ kind: "spawn-error", message: this.closed });
         return;
       }
-      const blocks = { stdout: new LineBlocks(), stderr: new LineBlocks() };
+      const blocks = {
+        stdout: new LineBlocks(this.out.masker),
+        stderr: new LineBlocks(this.out.masker),
+      };
       this.running.set(id, { blocks, onOutput, exited });
       this.out.emit({ type: "container.run", at: new Date().toISOString(), id, ...request });
     });

@@ -7,11 +7,29 @@ const NEWLINE = 0x0a;
 export const MAX_LINE_BYTES = 1024 * 1024;
 
 /**
+ * What a long line must not be cut through: the secrets of the masker (core/masking.ts).
+ * Each half of a cut line is masked alone, so a secret cut in two would pass.
+ */
+export interface CutGuard {
+  /** How many bytes must follow a cut before it is made, so a secret crossing it is seen. */
+  readonly longestBytes: number;
+  /** `at`, moved so that it falls inside no secret in `bytes`. */
+  safeCut(bytes: Buffer, at: number): number;
+}
+
+/** Blocks whose first line is the rest of a line cut at MAX_LINE_BYTES (see continuesLine). */
+const continuations = new WeakSet<Buffer>();
+
+/**
  * Cuts a byte stream into blocks of whole lines, each block ending in `\n`; a partial
  * line waits for the rest. Blocks stay bytes: most output is passed on as it came.
  */
 export class LineBlocks {
   private rest: Buffer | null = null;
+  /** `rest` is the rest of a line that was cut. */
+  private cut = false;
+
+  constructor(private readonly guard?: CutGuard) {}
 
   push(chunk: Buffer): Buffer | null {
     const data = this.rest ? Buffer.concat([this.rest, chunk]) : chunk;
@@ -21,20 +39,41 @@ export class LineBlocks {
         this.rest = data;
         return null;
       }
-      const cut = charBoundary(data, MAX_LINE_BYTES);
-      this.rest = data.subarray(cut);
-      return withNewline(data.subarray(0, cut));
+      let cut = charBoundary(data, MAX_LINE_BYTES);
+      if (this.guard && this.guard.longestBytes > 0) {
+        if (data.length < cut + this.guard.longestBytes) {
+          this.rest = data;
+          return null;
+        }
+        cut = this.guard.safeCut(data, cut);
+      }
+      this.rest = cut < data.length ? data.subarray(cut) : null;
+      return this.emit(withNewline(data.subarray(0, cut)), true);
     }
     this.rest = end < data.length ? data.subarray(end) : null;
-    return data.subarray(0, end);
+    return this.emit(data.subarray(0, end), false);
   }
 
   /** The last line, if it had no newline. */
   end(): Buffer | null {
     const rest = this.rest;
     this.rest = null;
-    return rest && rest.length > 0 ? withNewline(rest) : null;
+    return rest && rest.length > 0 ? this.emit(withNewline(rest), false) : null;
   }
+
+  private emit(block: Buffer, cut: boolean): Buffer {
+    if (this.cut) continuations.add(block);
+    this.cut = cut;
+    return block;
+  }
+}
+
+/**
+ * True when the first line of `block` (from LineBlocks) is not the start of a line but
+ * the rest of one cut at MAX_LINE_BYTES: it is output, never a workflow command.
+ */
+export function continuesLine(block: Buffer): boolean {
+  return continuations.has(block);
 }
 
 /** The lines of a block, without newlines; a `\r` before the newline is dropped. */
@@ -51,10 +90,13 @@ function withNewline(bytes: Buffer): Buffer {
   return Buffer.concat([bytes, Buffer.from("\n")]);
 }
 
-/** The largest index ≤ `at` that does not split a UTF-8 character. */
+/**
+ * The largest index ≤ `at` that does not split a UTF-8 character. A character has at
+ * most 3 continuation bytes: past that the bytes are not UTF-8, and `at` is as good as
+ * any other cut (walking further could reach 0 and never cut).
+ */
 function charBoundary(bytes: Buffer, at: number): number {
-  let i = at;
   // Continuation bytes are 10xxxxxx.
-  while (i > 0 && (bytes[i]! & 0xc0) === 0x80) i--;
-  return i;
+  for (let i = at; i > at - 4; i--) if ((bytes[i]! & 0xc0) !== 0x80) return i;
+  return at;
 }

@@ -24,6 +24,20 @@ async function main(): Promise<number> {
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
+  // A broken stdout (EPIPE: the orchestrator is gone) means nobody sees the job any more:
+  // cancelled, as an orphan's is, so its steps are stopped and `always()` steps run,
+  // instead of the runtime dying of the error and leaving the steps running unobserved.
+  let out: EventWriter | null = null;
+  let stdoutBroken = false;
+  process.stdout.on("error", (err) => {
+    if (stdoutBroken) return;
+    stdoutBroken = true;
+    process.stderr.write(
+      `equinox runtime: the event stream is broken (${err.message}): cancelling the job\n`,
+    );
+    out?.broken();
+    job?.cancel();
+  });
   const stdin = new StdinChannel(process.stdin);
   let spec: JobSpec;
   try {
@@ -38,11 +52,19 @@ async function main(): Promise<number> {
     process.stderr.write("equinox runtime: unsupported job spec (expected version 1 with steps)\n");
     return 2;
   }
-  const out = new EventWriter(process.stdout, new Masker());
+  out = new EventWriter(process.stdout, new Masker());
+  if (stdoutBroken) out.broken();
   const containers = new ContainerClient(out);
   stdin.onLine = (line) => {
     try {
       containers.deliver(JSON.parse(line) as ContainerReply);
+      // A step container's output the event stream cannot take yet: read no more answers
+      // until it can, so the executor holds the container's output back.
+      const blocked = out.blocked();
+      if (blocked) {
+        stdin.pause();
+        void blocked.then(() => stdin.resume());
+      }
     } catch {
       process.stderr.write(
         `equinox runtime: not an answer from the executor: ${line.slice(0, 200)}\n`,
@@ -52,7 +74,7 @@ async function main(): Promise<number> {
   stdin.onEnd = () => containers.close("this executor runs no step containers");
   const running = runJob(spec, out, process.env, containers);
   job = running;
-  if (signals > 0) running.cancel();
+  if (signals > 0 || stdoutBroken) running.cancel();
   // An orchestrator killed outright (SIGKILL, OOM) cannot cancel us: when our parent
   // changes, nobody reads our events any more, so the job is cancelled rather than left
   // running unobserved.
@@ -67,7 +89,7 @@ async function main(): Promise<number> {
   await running.done;
   clearInterval(orphanCheck);
   await out.end();
-  return 0;
+  return stdoutBroken ? 1 : 0;
 }
 
 main()

@@ -22,22 +22,43 @@ export class EventWriter {
   ) {}
 
   private pending: Promise<void> | null = null;
+  /** Ends `pending`: on drain, or when the stream breaks. */
+  private makeRoom: (() => void) | null = null;
+  /** Nobody reads the stream any more (see broken()). */
+  private isBroken = false;
   /** Verbatim log blocks of one step not written yet (see logVerbatim). */
   private held: { step: number | null; blocks: Buffer[]; bytes: number } | null = null;
   private holdTimer: NodeJS.Timeout | null = null;
 
   private write(data: string | Buffer): void {
+    if (this.isBroken) return;
     this.out.write(data);
     // Not at the stream's own high-water mark (16 KiB): stopping the step that early
     // makes it and the reader take turns instead of working at the same time.
     if (this.out.writableLength > MAX_QUEUED && !this.pending) {
-      this.pending = new Promise((resolve) =>
-        this.out.once("drain", () => {
+      this.pending = new Promise((resolve) => {
+        const room = () => {
+          this.out.removeListener("drain", room);
           this.pending = null;
+          this.makeRoom = null;
           resolve();
-        }),
-      );
+        };
+        this.makeRoom = room;
+        this.out.once("drain", room);
+      });
     }
+  }
+
+  /**
+   * The stream is broken (EPIPE: its reader is gone). Everything written from now on is
+   * dropped, and steps waiting for room go on: a drain will never come.
+   */
+  broken(): void {
+    this.isBroken = true;
+    if (this.holdTimer) clearTimeout(this.holdTimer);
+    this.holdTimer = null;
+    this.held = null;
+    this.makeRoom?.();
   }
 
   emit(e: RuntimeEvent): void {
@@ -89,12 +110,14 @@ export class EventWriter {
   annotation(step: number | null, a: Annotation): void {
     const masked = { ...a, message: this.masker.mask(a.message) };
     if (a.title !== undefined) masked.title = this.masker.mask(a.title);
+    if (a.file !== undefined) masked.file = this.masker.mask(a.file);
     this.emit({ type: "annotation", at: new Date().toISOString(), step, annotation: masked });
   }
 
   /** Flushes: resolves when everything written so far has been handed to the OS. */
   end(): Promise<void> {
     this.release();
+    if (this.isBroken) return Promise.resolve();
     return new Promise((resolve) => this.out.write("", () => resolve()));
   }
 }

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { LineBlocks } from "./line-blocks.ts";
+import { type CutGuard, LineBlocks } from "./line-blocks.ts";
 
 export type ProcessExit =
   | { kind: "exited"; code: number }
@@ -19,6 +19,8 @@ export interface ProcessOptions {
    * waits instead of piling its output up in memory.
    */
   backpressure?(): Promise<void> | null;
+  /** The secrets a line longer than MAX_LINE_BYTES must not be cut through (the masker). */
+  cutGuard?: CutGuard;
 }
 
 export interface RunningProcess {
@@ -41,7 +43,10 @@ export function startProcess(opts: ProcessOptions): RunningProcess {
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
   });
-  const splitters = { stdout: new LineBlocks(), stderr: new LineBlocks() };
+  const splitters = {
+    stdout: new LineBlocks(opts.cutGuard),
+    stderr: new LineBlocks(opts.cutGuard),
+  };
   let paused = false;
   const waitForRoom = () => {
     const room = paused ? null : opts.backpressure?.();

@@ -6,7 +6,6 @@ import { interpolate } from "../core/expressions/index.ts";
 import type { RunStepSpec } from "../core/job-spec.ts";
 import { evalOptions, stepContexts } from "./contexts.ts";
 import { parseEnvFile, parsePathFile } from "./env-files.ts";
-import { blockLines } from "./line-blocks.ts";
 import { type RunningProcess, startProcess } from "./process.ts";
 import { resolveShell, shellExtension } from "./shell.ts";
 import type { StepContext, StepRun } from "./steps.ts";
@@ -111,11 +110,7 @@ export async function runCommand(ctx: StepContext, cmd: CommandSpec): Promise<Co
       state.out.logVerbatim(logIndex, block);
       return;
     }
-    const shown: string[] = [];
-    for (const line of blockLines(block)) {
-      for (const out of processor.processLine(line)) shown.push(out);
-    }
-    state.out.log(logIndex, shown);
+    state.out.log(logIndex, processor.processBlock(block));
   };
   let proc: RunningProcess;
   if (cmd.container) {
@@ -138,6 +133,7 @@ export async function runCommand(ctx: StepContext, cmd: CommandSpec): Promise<Co
       env,
       onOutput,
       backpressure: () => state.out.blocked(),
+      cutGuard: state.out.masker,
     });
   }
   state.current = { process: proc, runsDespiteCancel: ctx.runsDespiteCancel };

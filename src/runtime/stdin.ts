@@ -9,13 +9,29 @@ export class StdinChannel {
   private buffer: Buffer = Buffer.alloc(0);
   private spec: ((text: string) => void) | null = null;
   private specText: string | null = null;
+  private ended = false;
+  private endHandler: () => void = () => {};
   onLine: (line: string) => void = () => {};
-  onEnd: () => void = () => {};
 
-  constructor(stream: NodeJS.ReadableStream) {
+  constructor(private readonly stream: NodeJS.ReadableStream) {
     stream.on("data", (chunk: Buffer) => this.push(chunk));
     stream.on("end", () => this.end());
     stream.on("error", () => this.end());
+  }
+
+  /** Called at EOF — at once when EOF has already come (it may come with the spec). */
+  set onEnd(handler: () => void) {
+    this.endHandler = handler;
+    if (this.ended) handler();
+  }
+
+  /** Stops reading until `resume()`: the executor then has to wait before answering more. */
+  pause(): void {
+    this.stream.pause();
+  }
+
+  resume(): void {
+    this.stream.resume();
   }
 
   /** The spec's text, once it has arrived. */
@@ -49,6 +65,7 @@ export class StdinChannel {
       this.line(rest);
     }
     if (this.specText === null) this.line("");
-    this.onEnd();
+    this.ended = true;
+    this.endHandler();
   }
 }

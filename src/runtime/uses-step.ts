@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, rm } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { evaluateCondition, interpolate } from "../core/expressions/index.ts";
 import type { StepSpec, UsesStepSpec } from "../core/job-spec.ts";
@@ -21,25 +21,9 @@ export async function runUsesStep(ctx: StepContext, step: UsesStepSpec): Promise
   const uses = step.uses.trim();
 
   if (/^actions\/checkout@/i.test(uses)) return checkout(ctx, withValues.value);
-  if (uses.startsWith("docker://")) {
-    // As in Actions: `with.entrypoint` replaces the image's, `with.args` are split like a shell would.
-    const { entrypoint, args = "", ...rest } = withValues.value;
-    const split = splitArgs(args);
-    if (!split.ok) return fail(ctx, `'${uses}': with.args: ${split.error}`);
-    const env: Record<string, string> = {};
-    for (const [name, value] of Object.entries(rest))
-      env[`INPUT_${name.replace(/ /g, "_").toUpperCase()}`] = value;
-    return runContainerStep(
-      ctx,
-      uses,
-      {
-        image: { name: uses.slice("docker://".length) },
-        entrypoint: entrypoint || null,
-        args: split.args,
-      },
-      env,
-    );
-  }
+  // A docker:// step is a Docker action with nothing but its image, as in Actions.
+  if (uses.startsWith("docker://"))
+    return runDockerAction(ctx, uses, null, { image: uses }, withValues.value);
   if (uses.startsWith("./") || uses === ".") {
     const dir = resolve(ctx.state.spec.paths.workspace, uses);
     return runAction(ctx, uses, dir, withValues.value);
@@ -119,7 +103,7 @@ async function runAction(
     }
     return runNodeAction(ctx, uses, dir, manifest.runs, env);
   }
-  if (using === "docker") return runDockerAction(ctx, uses, dir, manifest, inputs);
+  if (using === "docker") return runDockerAction(ctx, uses, dir, manifest.runs ?? {}, inputs);
   return fail(
     ctx,
     `Action '${uses}' uses '${using}', which is not supported (composite, node* and docker are)`,
@@ -140,24 +124,25 @@ async function runNodeAction(
   env: Record<string, string>,
 ): Promise<StepRun> {
   const { state } = ctx;
-  const node = (postCtx: StepContext, script: string, extraEnv: Record<string, string>) =>
-    runCommand(postCtx, {
+  const node = (stepCtx: StepContext, script: string, saved: Record<string, string>) =>
+    runCommand(stepCtx, {
       program: state.spec.node ?? process.execPath,
       args: [join(dir, script)],
       cwd: state.spec.paths.workspace,
-      extraEnv,
+      extraEnv: { ...env, ...stateVariables(saved) },
       stateFile: true,
     });
+  // Each stage sees what the earlier ones saved with GITHUB_STATE.
+  let saved: Record<string, string> = {};
   if (runs.pre && conditionHolds(ctx, runs["pre-if"])) {
-    const pre = await node(ctx, runs.pre, env);
+    const pre = await node(ctx, runs.pre, saved);
     if (pre.outcome !== "success") return pre;
+    saved = pre.saved;
   }
-  const main = await node(ctx, runs.main!, env);
+  const main = await node(ctx, runs.main!, saved);
+  saved = { ...saved, ...main.saved };
   const post = runs.post;
-  if (post)
-    registerPost(ctx, uses, runs["post-if"], main.saved, (postCtx, stateEnv) =>
-      node(postCtx, post, { ...env, ...stateEnv }),
-    );
+  if (post) registerPost(ctx, uses, runs["post-if"], saved, (postCtx, s) => node(postCtx, post, s));
   return main;
 }
 
@@ -171,19 +156,19 @@ function conditionHolds(ctx: StepContext, condition: string | undefined): boolea
   return r.ok && r.value;
 }
 
-/**
- * Registers an action's post step (`post:`, `post-entrypoint:`) to run after the job's
- * steps, with what its main step saved in `GITHUB_STATE` as `STATE_<name>`.
- */
+/** What an action saved with `GITHUB_STATE`, as its later stages see it: `STATE_<name>`. */
+function stateVariables(saved: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(saved).map(([name, value]) => [`STATE_${name}`, value]));
+}
+
+/** Registers an action's post stage (`post:`, `post-entrypoint:`) to run after the job's steps. */
 function registerPost(
   ctx: StepContext,
   uses: string,
   postIf: string | undefined,
   saved: Record<string, string>,
-  run: (postCtx: StepContext, stateEnv: Record<string, string>) => Promise<StepRun>,
+  run: (postCtx: StepContext, saved: Record<string, string>) => Promise<StepRun>,
 ): void {
-  const stateEnv: Record<string, string> = {};
-  for (const [name, value] of Object.entries(saved)) stateEnv[`STATE_${name}`] = value;
   ctx.state.posts.push({
     kind: "post",
     id: null,
@@ -192,7 +177,7 @@ function registerPost(
     env: {},
     continueOnError: false,
     timeoutMinutes: null,
-    run: (postCtx) => run(postCtx, stateEnv),
+    run: (postCtx) => run(postCtx, saved),
   });
 }
 
@@ -313,58 +298,77 @@ function runContainerStep(
 }
 
 /**
- * A Docker action: its image (`docker://…`, or a Dockerfile in the action, which the
- * executor builds), `runs.entrypoint`, `runs.args` with `${{ inputs.* }}` evaluated,
- * `runs.env`, and the inputs as `INPUT_*`.
+ * A Docker action (or a `docker://` step, which is one with only an image), as Actions
+ * runs it: its image (`docker://…`, or a Dockerfile built with its own folder as the
+ * context), `runs.args` with `${{ inputs.* }}` evaluated (else the `args` input, split
+ * like a shell would), `runs.entrypoint` (else the `entryPoint` input), every input as
+ * `INPUT_*`, and `runs.env` where the step does not set the variable itself;
+ * `pre-entrypoint` and `post-entrypoint` share what each saves in `GITHUB_STATE`.
  */
 async function runDockerAction(
   ctx: StepContext,
   uses: string,
-  dir: string,
-  manifest: ActionManifest,
+  dir: string | null,
+  runs: NonNullable<ActionManifest["runs"]>,
   inputs: Record<string, string>,
 ): Promise<StepRun> {
-  const runs = manifest.runs ?? {};
   const image = String(runs.image ?? "");
   if (!image) return fail(ctx, `Action '${uses}' (docker) has no runs.image`);
+  if (!image.startsWith("docker://") && dir === null)
+    return fail(ctx, `'${uses}': no image to run`);
+  const input = (name: string) =>
+    Object.entries(inputs).find(([key]) => key.toLowerCase() === name.toLowerCase())?.[1];
   const contexts = { ...stepContexts(ctx.state, ctx.scope, ctx.env), inputs };
-  const evaluate = (value: unknown) => {
-    const r = interpolate(String(value), contexts, evalOptions(ctx.state));
-    return r.ok ? { ok: true as const, value: r.value } : r;
-  };
-  const args: string[] = [];
-  for (const arg of runs.args ?? []) {
-    const r = evaluate(arg);
-    if (!r.ok) return fail(ctx, `Action '${uses}': runs.args: ${r.error}`);
-    args.push(r.value);
+  const evaluate = (value: unknown) => interpolate(String(value), contexts, evalOptions(ctx.state));
+  let args: string[] = [];
+  if (runs.args && runs.args.length > 0) {
+    for (const arg of runs.args) {
+      const r = evaluate(arg);
+      if (!r.ok) return fail(ctx, `Action '${uses}': runs.args: ${r.error}`);
+      args.push(r.value);
+    }
+  } else if (input("args")) {
+    const split = splitArgs(input("args")!);
+    if (!split.ok) return fail(ctx, `'${uses}': with.args: ${split.error}`);
+    args = split.args;
   }
   const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(inputs))
+    env[`INPUT_${name.replace(/ /g, "_").toUpperCase()}`] = value;
   for (const [name, value] of Object.entries(runs.env ?? {})) {
+    if (name in ctx.env || name in env) continue;
     const r = evaluate(value);
     if (!r.ok) return fail(ctx, `Action '${uses}': runs.env.${name}: ${r.error}`);
     env[name] = r.value;
   }
-  for (const [name, value] of Object.entries(inputs))
-    env[`INPUT_${name.replace(/ /g, "_").toUpperCase()}`] = value;
-  const containerImage = image.startsWith("docker://")
-    ? { name: image.slice("docker://".length) }
-    : { build: dir, dockerfile: image };
+  let containerImage: NonNullable<CommandSpec["container"]>["image"];
+  if (image.startsWith("docker://")) containerImage = { name: image.slice("docker://".length) };
+  else {
+    const dockerfile = resolve(dir!, image);
+    containerImage = { build: dirname(dockerfile), dockerfile: basename(dockerfile) };
+  }
   const container = (
     stepCtx: StepContext,
     entrypoint: string | null,
-    extraEnv: Record<string, string> = env,
-  ) => runContainerStep(stepCtx, uses, { image: containerImage, entrypoint, args }, extraEnv);
+    saved: Record<string, string>,
+  ) =>
+    runContainerStep(
+      stepCtx,
+      uses,
+      { image: containerImage, entrypoint, args },
+      { ...env, ...stateVariables(saved) },
+    );
+  let saved: Record<string, string> = {};
   const pre = runs["pre-entrypoint"];
   if (pre && conditionHolds(ctx, runs["pre-if"])) {
-    const { saved: _, ...run } = await container(ctx, pre);
+    const run = await container(ctx, pre, saved);
     if (run.outcome !== "success") return run;
+    saved = run.saved;
   }
-  const { saved, ...main } = await container(ctx, runs.entrypoint ?? null);
+  const main = await container(ctx, runs.entrypoint || input("entryPoint") || null, saved);
+  saved = { ...saved, ...main.saved };
   const post = runs["post-entrypoint"];
   if (post)
-    registerPost(ctx, uses, runs["post-if"], saved, async (postCtx, stateEnv) => {
-      const { saved: _, ...run } = await container(postCtx, post, { ...env, ...stateEnv });
-      return run;
-    });
+    registerPost(ctx, uses, runs["post-if"], saved, (postCtx, s) => container(postCtx, post, s));
   return main;
 }

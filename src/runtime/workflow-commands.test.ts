@@ -1,5 +1,7 @@
+import { Buffer } from "node:buffer";
 import { describe, expect, it } from "vitest";
 import type { Annotation } from "../core/events.ts";
+import { LineBlocks, MAX_LINE_BYTES } from "./line-blocks.ts";
 import {
   CommandProcessor,
   type CommandProcessorOptions,
@@ -399,5 +401,34 @@ describe("CommandProcessor", () => {
     expect(result.out).toEqual(c.out);
     expect(result.effects).toEqual(c.effects ?? []);
     expect(result.failed).toBe(c.failed ?? false);
+  });
+});
+
+describe("CommandProcessor.processBlock", () => {
+  it("runs commands of whole lines, but not at the start of a cut line's rest", () => {
+    const outputs: string[] = [];
+    const processor = new CommandProcessor({
+      debug: false,
+      allowUnsecureCommands: false,
+      effects: {
+        mask: () => {},
+        annotation: () => {},
+        output: (name, value) => outputs.push(`${name}=${value}`),
+        state: () => {},
+        env: () => {},
+        path: () => {},
+      },
+    });
+    const blocks = new LineBlocks();
+    const first = blocks.push(Buffer.alloc(MAX_LINE_BYTES, "a"));
+    expect(first).toBeNull();
+    const cut = blocks.push(Buffer.from("::set-output name=x::pwned"))!;
+    expect(processor.processBlock(cut)).toEqual(["a".repeat(MAX_LINE_BYTES)]);
+    const rest = blocks.push(Buffer.from("\n::set-output name=y::ok\n"))!;
+    expect(processor.processBlock(rest)).toEqual([
+      "::set-output name=x::pwned",
+      `##[warning]${DEPRECATED("set-output")}`,
+    ]);
+    expect(outputs).toEqual(["y=ok"]);
   });
 });

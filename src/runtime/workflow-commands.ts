@@ -1,4 +1,6 @@
+import type { Buffer } from "node:buffer";
 import type { Annotation, AnnotationLevel } from "../core/events.ts";
+import { blockLines, continuesLine } from "./line-blocks.ts";
 
 /**
  * Workflow commands on a step's stdout: `::name key=value,key2=value2::data`.
@@ -151,6 +153,22 @@ export class CommandProcessor {
   /** A command failed to process; the runner fails the step for that. */
   get failed(): boolean {
     return this.failedCommand;
+  }
+
+  /**
+   * Processes a block of whole lines from LineBlocks; returns the lines to log instead.
+   * A first line that is the rest of a cut line is output, not a command: it was never
+   * at the start of a line.
+   */
+  processBlock(block: Buffer): string[] {
+    const lines = blockLines(block);
+    const shown: string[] = [];
+    const continued = continuesLine(block);
+    for (let i = 0; i < lines.length; i++) {
+      if (i === 0 && continued) shown.push(lines[0]!);
+      else for (const out of this.processLine(lines[i]!)) shown.push(out);
+    }
+    return shown;
   }
 
   /** Processes one stdout line (without its newline); returns the lines to log instead. */

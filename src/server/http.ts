@@ -11,7 +11,15 @@ import { matchGitRequest, serveGit } from "./git/smart-http.ts";
  */
 export function createHttpServer(server: ServerContext, app: Hono<AppEnv>): Server {
   const listener = getRequestListener(app.fetch);
-  return createServer((req, res) => {
+  const options = {
+    // Node ends any request still running after 300 s by default, which cuts a large git
+    // push (or clone) over a slow link halfway. Bodies Hono reads are capped by size
+    // instead (auth/middleware.ts), and idle keep-alive connections still close.
+    requestTimeout: 0,
+    // Headers must still arrive promptly, so a client cannot hold sockets open for free.
+    headersTimeout: 60_000,
+  };
+  return createServer(options, (req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
     const git = matchGitRequest(req.method ?? "GET", url.pathname, url.search);
     if (!git) {

@@ -18,7 +18,7 @@ import { CronLoop } from "./cron-loop.ts";
 import { RepoFiles } from "./git/repo-files.ts";
 import { createHttpServer } from "./http.ts";
 import { listenPushSocket } from "./push/push-socket.ts";
-import { readSpool, removeSpooled } from "./push/spool.ts";
+import { spoolDrainer } from "./push/spool-drain.ts";
 import { ServerRunSource } from "./run-source.ts";
 import { loadOrCreateKey } from "./secrets/cipher.ts";
 import { SecretService } from "./secrets/secret-service.ts";
@@ -198,20 +198,10 @@ async function start(
   );
   cleanups.push(() => socket.close());
 
-  const spoolDir = join(dataDir, "spool");
-  const drainSpool = async () => {
-    const { events, problems } = await readSpool(spoolDir);
-    for (const p of problems) log(`equinox: spool: ${p.file}: ${p.error} (moved aside)`);
-    for (const { file, event } of events) {
-      const reply = await triggers.push(event);
-      if (!reply.ok) log(`equinox: spooled push ${file}: ${reply.error}`);
-      await removeSpooled(file);
-    }
-  };
+  // Never throws: an event that cannot be handled goes to spool/bad/ (spool-drain.ts).
+  const drainSpool = spoolDrainer(join(dataDir, "spool"), (event) => triggers.push(event), log);
   await drainSpool();
-  const spoolTimer = setInterval(() => {
-    drainSpool().catch((err: Error) => log(`equinox: spool: ${err.message}`));
-  }, options.spoolIntervalMs ?? 2000);
+  const spoolTimer = setInterval(() => void drainSpool(), options.spoolIntervalMs ?? 2000);
   cleanups.push(() => clearInterval(spoolTimer));
 
   const cron = new CronLoop({ store, repos, triggers, log });

@@ -3,11 +3,15 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Context, Hono } from "hono";
 import type { DispatchInput } from "../core/workflow/model.ts";
-import { createToken, setSecret } from "./api/admin.ts";
+import type { TokenScope } from "../store/records.ts";
+import { createToken, setSecret, tokenIdParam } from "./api/admin.ts";
 import { createRepo, deleteRepo, repoParam } from "./api/repos.ts";
 import { cancelRun, jobParam, rerunRun, runParam, streamJobLog } from "./api/runs.ts";
-import { requirePrincipal } from "./auth/middleware.ts";
+import { userScope } from "./auth/authenticate.ts";
+import { ownOrigin, requirePrincipal } from "./auth/middleware.ts";
 import { verifyPassword } from "./auth/passwords.ts";
+import { safeNext } from "./auth/safe-next.ts";
+import { crossSiteProblem } from "./auth/same-origin.ts";
 import {
   checkCsrf,
   clearSessionCookie,
@@ -45,16 +49,24 @@ export function webRoutes(server: ServerContext) {
     c.get("sessionId") ?? `${principal.via}:${principal.user.name}`;
   const csrfFor = (c: Context<AppEnv>, principal: Principal): string =>
     csrfToken(csrfSubject(c, principal), server.csrfSecret);
+  const formExpired = () =>
+    new HttpError(403, "the form expired or came from another site; reload the page and try again");
+  /**
+   * Logging in and out happen without a session to bind a CSRF token to (or with one that
+   * may be gone), so they check that the browser says the form is from this server.
+   */
+  const refuseCrossSite = (c: Context<AppEnv>) => {
+    const problem = crossSiteProblem(c.req.raw.headers, ownOrigin(server));
+    if (problem)
+      throw new HttpError(403, `${problem}; open the login page of this server and try again`);
+  };
   /** A form post: the principal, checked against CSRF (a bearer token is not ambient, so needs none). */
   const formPost = async (c: Context<AppEnv>, need: "read" | "write" | "admin") => {
     const principal = requirePrincipal(c, need);
     const form = (await c.req.parseBody()) as Form;
     if (principal.via !== "token") {
       if (!checkCsrf(csrfSubject(c, principal), server.csrfSecret, field(form, "_csrf")))
-        throw new HttpError(
-          403,
-          "the form expired or came from another site; reload the page and try again",
-        );
+        throw formExpired();
     }
     return { principal, form };
   };
@@ -96,20 +108,27 @@ export function webRoutes(server: ServerContext) {
   );
 
   app.post("/login", async (c) => {
+    refuseCrossSite(c);
     const form = (await c.req.parseBody()) as Form;
     const next = safeNext(field(form, "next"));
     const token = field(form, "token").trim();
-    let userId: number | null = null;
+    // A token login gets the token's scope, never more: a read token must not open an
+    // admin session. Deleting the token ends the session.
+    let grant: { userId: number; scope: TokenScope; tokenId: number | null } | null = null;
     if (token) {
       const found = await server.store.useToken(hashToken(token));
-      userId = found?.user.id ?? null;
+      if (found)
+        grant = { userId: found.user.id, scope: found.token.scope, tokenId: found.token.id };
     } else {
       const name = field(form, "user").trim();
       const stored = name ? await server.store.passwordHash(name) : null;
-      if (stored && (await verifyPassword(field(form, "password"), stored)))
-        userId = (await server.store.getUser(name))?.id ?? null;
+      const user =
+        stored && (await verifyPassword(field(form, "password"), stored))
+          ? await server.store.getUser(name)
+          : null;
+      if (user) grant = { userId: user.id, scope: userScope(user), tokenId: null };
     }
-    if (userId === null)
+    if (grant === null)
       return page(
         c,
         "Log in",
@@ -119,8 +138,9 @@ export function webRoutes(server: ServerContext) {
     const id = newSessionId();
     await server.store.createSession(
       hashSessionId(id),
-      userId,
+      grant.userId,
       Date.now() + SESSION_DAYS * 86_400_000,
+      { scope: grant.scope, tokenId: grant.tokenId },
     );
     c.header(
       "set-cookie",
@@ -130,6 +150,14 @@ export function webRoutes(server: ServerContext) {
   });
 
   app.post("/logout", async (c) => {
+    refuseCrossSite(c);
+    const principal = c.get("principal");
+    // A live session's logout form carries its CSRF token; a dead one has nothing to end.
+    if (principal?.via === "session") {
+      const form = (await c.req.parseBody()) as Form;
+      if (!checkCsrf(csrfSubject(c, principal), server.csrfSecret, field(form, "_csrf")))
+        throw formExpired();
+    }
     const id = readSessionCookie(c.req.header("cookie"));
     if (id) await server.store.deleteSession(hashSessionId(id));
     c.header("set-cookie", clearSessionCookie({ secure: server.secureCookies }));
@@ -158,8 +186,13 @@ export function webRoutes(server: ServerContext) {
   });
 
   app.post("/repos/:repo{.+}/delete", async (c) => {
-    await formPost(c, "admin");
+    const { form } = await formPost(c, "admin");
     const repo = await repoParam(server, c.req.param("repo"));
+    if (field(form, "confirm") !== "1")
+      throw new HttpError(
+        400,
+        `not deleted: tick "Yes, delete" to confirm deleting ${repo.name} and all its runs`,
+      );
     await deleteRepo(server, repo.name);
     return c.redirect("/", 303);
   });
@@ -221,7 +254,14 @@ export function webRoutes(server: ServerContext) {
       jobs.find((j) => j.state.status === "completed" && j.state.result === "failure") ??
       jobs[0] ??
       null;
-    const log = selected ? await server.store.readLog(selected.id, { limit: 20_000 }) : null;
+    // The last 20,000 lines: the panel says where they start, the raw log has the rest.
+    const shownLines = 20_000;
+    const log = selected
+      ? await server.store.readLog(selected.id, {
+          fromLine: Math.max(1, selected.logLines - shownLines + 1),
+          limit: shownLines,
+        })
+      : null;
     const related = [run.rerunOf, run.state.status === "completed" ? run.state.supersededBy : null];
     const runNumbers: Record<number, number> = {};
     for (const id of related)
@@ -352,7 +392,9 @@ export function webRoutes(server: ServerContext) {
 
   app.post("/settings/tokens/:id/delete", async (c) => {
     await formPost(c, "admin");
-    await server.store.deleteToken(Number(c.req.param("id")));
+    const id = tokenIdParam(c.req.param("id"));
+    if (!(await server.store.deleteToken(id)))
+      throw new HttpError(404, `no token ${id} (already deleted?)`);
     return c.redirect("/settings/tokens", 303);
   });
 
@@ -377,11 +419,6 @@ function field(form: Form, name: string): string {
   const value = form[name];
   const last = Array.isArray(value) ? value[value.length - 1] : value;
   return typeof last === "string" ? last : "";
-}
-
-/** Only local paths: a login link must not redirect to another site. */
-function safeNext(next: string | undefined): string {
-  return next?.startsWith("/") && !next.startsWith("//") ? next : "/";
 }
 
 async function secretScope(server: ServerContext, repo: string): Promise<string | null> {

@@ -88,6 +88,14 @@ export interface Database {
     created_at: number;
     last_used_at: number | null;
   };
-  sessions: { hash: string; user_id: number; expires_at: number };
+  sessions: {
+    hash: string;
+    user_id: number;
+    expires_at: number;
+    /** Caps the user's scope: a session opened with a read token stays read-only. */
+    scope: string;
+    /** The token the session was opened with; deleting the token deletes the session. */
+    token_id: number | null;
+  };
   kv: { key: string; value: string };
 }

@@ -1043,7 +1043,7 @@ function storeSuite(dialect: "sqlite" | "postgres", makeTarget: () => Promise<Ta
         const migrations = await sql<{ name: string }>`SELECT name FROM kysely_migration`.execute(
           again.db,
         );
-        expect(migrations.rows.map((r) => r.name)).toEqual(["0001-initial"]);
+        expect(migrations.rows.map((r) => r.name)).toEqual(["0001-initial", "0002-session-scope"]);
       } finally {
         await again.close();
       }
@@ -1102,7 +1102,7 @@ describe("SQLite file", () => {
       const rows = await sql<{ name: string }>`SELECT name FROM kysely_migration`.execute(
         second.db,
       );
-      expect(rows.rows.map((r) => r.name)).toEqual(["0001-initial"]);
+      expect(rows.rows.map((r) => r.name)).toEqual(["0001-initial", "0002-session-scope"]);
       const [next] = (await second.createRuns([newRun("kept")]))!;
       expect(next!.number).toBe(2);
     } finally {

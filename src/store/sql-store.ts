@@ -22,7 +22,7 @@ import type {
 } from "./records.ts";
 import { toJob, toRepo, toRun, toSecretEntry, toStep, toToken, toUser } from "./rows.ts";
 import type { Database } from "./schema.ts";
-import type { Store } from "./store.ts";
+import type { SessionGrant, Store } from "./store.ts";
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -529,7 +529,22 @@ export class SqlStore implements Store {
   // ---- reconciliation
 
   async reconcile(at: Millis = Date.now()): Promise<{ runs: number; jobs: number }> {
-    return this.db.transaction().execute(async (tx) => {
+    const result = await this.db.transaction().execute(async (tx) => {
+      // A run still queued starts again from scratch, but its jobs may already have rows
+      // (they are recorded as queued before they get a slot): without removing them its
+      // jobs could not be created again. Their steps and log chunks go with them.
+      const stale = await tx
+        .selectFrom("jobs")
+        .innerJoin("runs", "runs.id", "jobs.run_id")
+        .select("jobs.id")
+        .where("runs.status", "=", "queued")
+        .execute();
+      const staleIds = stale.map((j) => j.id);
+      if (staleIds.length > 0)
+        await tx
+          .deleteFrom("jobs")
+          .where("run_id", "in", tx.selectFrom("runs").select("id").where("status", "=", "queued"))
+          .execute();
       const running = await tx
         .selectFrom("runs")
         .select("id")
@@ -568,8 +583,11 @@ export class SqlStore implements Store {
           .where("id", "in", runIds)
           .execute();
       }
-      return { runs: runIds.length, jobs: jobIds.length };
+      return { runs: runIds.length, jobs: jobIds.length, staleIds };
     });
+    // After the rows, as in deleteRepo: a log file without rows is only garbage.
+    await this.logs.remove(result.staleIds);
+    return { runs: result.runs, jobs: result.jobs };
   }
 
   // ---- secrets
@@ -754,25 +772,49 @@ export class SqlStore implements Store {
   }
 
   async deleteToken(id: number): Promise<boolean> {
-    const result = await this.db.deleteFrom("tokens").where("id", "=", id).executeTakeFirst();
-    return Number(result.numDeletedRows) > 0;
+    // Sessions opened with the token end with it (ON DELETE CASCADE does the same; this
+    // does not depend on foreign keys being enforced).
+    return this.db.transaction().execute(async (tx) => {
+      await tx.deleteFrom("sessions").where("token_id", "=", id).execute();
+      const result = await tx.deleteFrom("tokens").where("id", "=", id).executeTakeFirst();
+      return Number(result.numDeletedRows) > 0;
+    });
   }
 
-  async createSession(hash: string, userId: number, expiresAt: Millis): Promise<void> {
+  async createSession(
+    hash: string,
+    userId: number,
+    expiresAt: Millis,
+    grant: { scope?: TokenScope; tokenId?: number | null } = {},
+  ): Promise<void> {
+    // Logging in is rare, so it is the moment to forget sessions nobody can use any more.
+    await this.db.deleteFrom("sessions").where("expires_at", "<=", Date.now()).execute();
     await this.db
       .insertInto("sessions")
-      .values({ hash, user_id: userId, expires_at: expiresAt })
+      .values({
+        hash,
+        user_id: userId,
+        expires_at: expiresAt,
+        scope: grant.scope ?? "admin",
+        token_id: grant.tokenId ?? null,
+      })
       .execute();
   }
 
   async findSession(hash: string, at: Millis = Date.now()): Promise<User | null> {
+    return (await this.getSession(hash, at))?.user ?? null;
+  }
+
+  async getSession(hash: string, at: Millis = Date.now()): Promise<SessionGrant | null> {
     const row = await this.db
       .selectFrom("sessions")
-      .select("user_id")
+      .select(["user_id", "scope", "token_id"])
       .where("hash", "=", hash)
       .where("expires_at", ">", at)
       .executeTakeFirst();
-    return row ? this.getUserById(row.user_id) : null;
+    const user = row ? await this.getUserById(row.user_id) : null;
+    if (!row || !user) return null;
+    return { user, scope: row.scope as TokenScope, tokenId: row.token_id };
   }
 
   async deleteSession(hash: string): Promise<void> {

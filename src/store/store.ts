@@ -17,6 +17,13 @@ import type {
   User,
 } from "./records.ts";
 
+/** A live session: whose it is, the scope it was opened with, and the token that opened it. */
+export interface SessionGrant {
+  user: User;
+  scope: TokenScope;
+  tokenId: number | null;
+}
+
 /**
  * The server's durable state: repositories, runs and their jobs, steps and logs,
  * secrets (ciphertext only: encryption is the caller's), users, tokens, sessions.
@@ -140,9 +147,21 @@ export interface Store {
   useToken(hash: string, at?: Millis): Promise<{ token: Token; user: User } | null>;
   listTokens(): Promise<Token[]>;
   deleteToken(id: number): Promise<boolean>;
-  createSession(hash: string, userId: number, expiresAt: Millis): Promise<void>;
+  /**
+   * Opens a session and deletes the expired ones. `scope` caps what the user may do through
+   * it (default `admin`: as much as the user has); `tokenId` is the token it was opened
+   * with, whose deletion ends it.
+   */
+  createSession(
+    hash: string,
+    userId: number,
+    expiresAt: Millis,
+    grant?: { scope?: TokenScope; tokenId?: number | null },
+  ): Promise<void>;
   /** The session's user while the session has not expired. */
   findSession(hash: string, at?: Millis): Promise<User | null>;
+  /** The session's user and its own scope (not yet capped by the user's) while it has not expired. */
+  getSession(hash: string, at?: Millis): Promise<SessionGrant | null>;
   deleteSession(hash: string): Promise<void>;
 
   // Small durable values: schedule marks, the first-start flag

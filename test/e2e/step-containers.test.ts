@@ -25,16 +25,21 @@ jobs:
         env:
           GREETING: hi
         with:
-          entrypoint: bash
+          entryPoint: bash
           args: >-
-            -c "cat shared.txt; echo \\"greeting=$GREETING\\"; echo result=from-image >> \\"$GITHUB_OUTPUT\\"; echo '::notice title=img::hello from a step container'; echo made > made-in-container.txt"
+            -c "cat shared.txt; echo \\"greeting=$GREETING entrypoint-input=$INPUT_ENTRYPOINT from-cli=$FROM_CLI\\"; echo result=from-image >> \\"$GITHUB_OUTPUT\\"; echo '::notice title=img::hello from a step container'; echo made > made-in-container.txt"
       - run: |
           echo "image output: \${{ steps.image.outputs.result }}"
           cat made-in-container.txt
       - id: action
         uses: ./.github/actions/hello
+        env:
+          LEVEL: set by the step
         with:
           who: world
+      - uses: ./.github/actions/echo-args
+        with:
+          args: one "two three"
       - run: |
           echo "action output: \${{ steps.action.outputs.said }}"
       - id: failing
@@ -55,29 +60,34 @@ outputs:
   said: { description: what it said }
 runs:
   using: docker
-  image: Dockerfile
+  image: docker/Dockerfile
   args: ["\${{ inputs.who }}"]
   pre-entrypoint: /pre.sh
   post-entrypoint: /post.sh
   env:
     FROM_ACTION_YML: set by runs.env
+    LEVEL: set by runs.env
 `,
-  ".github/actions/hello/Dockerfile": `FROM ${SLIM_IMAGE}
+  ".github/actions/hello/docker/Dockerfile": `FROM ${SLIM_IMAGE}
 COPY *.sh /
 RUN chmod +x /*.sh
 ENTRYPOINT ["/entrypoint.sh"]
 `,
-  ".github/actions/hello/pre.sh": `#!/bin/sh
+  ".github/actions/hello/docker/pre.sh": `#!/bin/sh
 echo "pre-entrypoint for $1"
+echo "from_pre=saved by pre" >> "$GITHUB_STATE"
 `,
-  ".github/actions/hello/entrypoint.sh": `#!/bin/sh
-echo "hello $1$INPUT_PUNCTUATION (INPUT_WHO=$INPUT_WHO, $FROM_ACTION_YML)"
+  ".github/actions/hello/docker/entrypoint.sh": `#!/bin/sh
+echo "hello $1$INPUT_PUNCTUATION (INPUT_WHO=$INPUT_WHO, $FROM_ACTION_YML, level $LEVEL, main sees $STATE_from_pre)"
 echo "said=hello $1" >> "$GITHUB_OUTPUT"
 echo "greeted=$1" >> "$GITHUB_STATE"
 `,
-  ".github/actions/hello/post.sh": `#!/bin/sh
-echo "post-entrypoint: greeted $STATE_greeted"
+  ".github/actions/hello/docker/post.sh": `#!/bin/sh
+echo "post-entrypoint: greeted $STATE_greeted, $STATE_from_pre"
 `,
+  ".github/actions/echo-args/action.yml":
+    "name: echo-args\nruns: { using: docker, image: Dockerfile }\n",
+  ".github/actions/echo-args/Dockerfile": `FROM ${SLIM_IMAGE}\nENTRYPOINT ["echo", "args:"]\n`,
 };
 
 const labels = join(mkdtempSync(join(tmpdir(), "equinox-step-labels-")), "labels.yml");
@@ -86,8 +96,9 @@ writeFileSync(
   `docker-image: ${SLIM_IMAGE}\nlabels:\n  offline: { executor: bwrap, network: false }\n`,
 );
 
-function run(repo: string, executor?: string) {
-  return runCli(["run", repo, "--json", ...(executor ? ["--executor", executor] : [])], {
+function run(repo: string, executor?: string, ...more: string[]) {
+  const args = ["run", repo, "--json", ...(executor ? ["--executor", executor] : []), ...more];
+  return runCli(args, {
     env: { EQUINOX_LABELS: labels },
     timeoutMs: 180_000,
   });
@@ -103,25 +114,31 @@ await describeDocker("step containers", () => {
       const repo = await makeRepo({
         ".github/workflows/ci.yml": WORKFLOW,
         ...ACTION,
-        ".github/actions/hello/nonce.txt": randomUUID(),
+        ".github/actions/hello/docker/nonce.txt": randomUUID(),
       });
-      const res = await run(repo, executor);
+      const res = await run(repo, executor, "--env", "FROM_CLI=yes");
       expect(res.code, res.stderr).toBe(0);
       const job = parseRunJson(res.stdout).jobs[0]!;
       expect(job.result, job.log).toBe("success");
       expect(job.log).toContain("written by the job");
-      expect(job.log).toContain("greeting=hi");
+      // with.entryPoint in Actions' spelling, kept as INPUT_ENTRYPOINT; --env reaches it.
+      expect(job.log).toContain("greeting=hi entrypoint-input=bash from-cli=yes");
       expect(job.log).toContain("image output: from-image");
       expect(job.log).toContain("made\n");
       expect(job.log).toContain("Building the action's Dockerfile");
-      expect(job.log).toContain("hello world! (INPUT_WHO=world, set by runs.env)");
+      // runs.env does not override the step's own env; main sees what pre saved.
+      expect(job.log).toContain(
+        "hello world! (INPUT_WHO=world, set by runs.env, level set by the step, main sees saved by pre)",
+      );
+      // An action without runs.args takes the args input, split like a shell would.
+      expect(job.log).toContain("args: one two three");
       expect(job.log).toContain("action output: hello world");
       // pre-entrypoint before the entrypoint; post-entrypoint after the job's steps, with the state.
       expect(job.log.indexOf("pre-entrypoint for world")).toBeGreaterThan(-1);
       expect(job.log.indexOf("pre-entrypoint for world")).toBeLessThan(
         job.log.indexOf("hello world!"),
       );
-      expect(job.log.indexOf("post-entrypoint: greeted world")).toBeGreaterThan(
+      expect(job.log.indexOf("post-entrypoint: greeted world, saved by pre")).toBeGreaterThan(
         job.log.indexOf("failing step outcome failure"),
       );
       expect(job.log).toContain("failing step outcome failure");
@@ -150,6 +167,30 @@ jobs:
       expect(parseRunJson(res.stdout).jobs[0]!.log).toMatch(/^interfaces lo$/m);
     },
   );
+
+  it("passes a step container's large output on whole, in order, masked", async () => {
+    const repo = await makeRepo({
+      ".github/workflows/ci.yml": `on: push
+jobs:
+  sc-loud:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: docker://${SLIM_IMAGE}
+        env:
+          TOKEN: \${{ secrets.TOKEN }}
+        with:
+          entrypoint: bash
+          args: -c "seq 1 400000; echo token=$TOKEN"
+`,
+    });
+    const res = await run(repo, "host", "-s", "TOKEN=hush-4711");
+    expect(res.code, res.stderr).toBe(0);
+    const lines = parseRunJson(res.stdout).jobs[0]!.log.split("\n");
+    const numbers = lines.filter((l) => /^\d+$/.test(l)).map(Number);
+    expect(numbers).toHaveLength(400_000);
+    expect(numbers.every((n, i) => n === i + 1)).toBe(true);
+    expect(lines).toContain("token=***");
+  });
 
   it("fails a step whose image does not exist, naming it", async () => {
     const repo = await makeRepo({

@@ -98,6 +98,9 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (override !== null && !["host", "bwrap", "docker", "vm"].includes(override)) {
     throw new UsageError(`unknown executor '${override}' (expected host, bwrap, docker or vm)`);
   }
+  // Named so a label config can say where jobs will go, but nothing runs it yet.
+  if (override === "vm")
+    throw new UsageError("the vm executor is not available yet: use host, bwrap or docker");
   const labels = await loadLabelConfig(values.labels ?? process.env.EQUINOX_LABELS);
 
   const secrets: Record<string, string> = {};
@@ -131,7 +134,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     keep: values.keep ?? false,
     dockerImage: labels.dockerImage,
   });
-  const place = (job: JobToPlace) => placeJob(labels, job, override as ExecutorKind | null);
+  const place = (job: JobToPlace) =>
+    placeJob(labels, job, override as ExecutorKind | null, "trusted");
   if (!values.list) {
     if (override === null || override === "host") executor.warm();
     // Jobs sandboxed by default get their sandbox started while the workflows are
@@ -195,7 +199,7 @@ export async function runCommand(argv: string[]): Promise<number> {
         secrets.ACTIONS_STEP_DEBUG === "true",
     });
     if (pipelineFile !== null) {
-      const plan = await planPipelineJob(executor, runEnv, pipelineFile);
+      const plan = await planPipelineJob(executor, runEnv, pipelineFile, { place });
       if (!plan.ok) {
         const lines = plan.errors.map((e) => `error: ${formatWorkflowError(e)}`);
         process.stderr.write(`${masker.mask(lines.join("\n"))}\n`);

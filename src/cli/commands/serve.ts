@@ -1,9 +1,13 @@
 import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { createServer } from "node:net";
 import { availableParallelism } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parseCapacityMap } from "../../engine/slots.ts";
 import { validateTrustedProxies } from "../../server/auth/authenticate.ts";
+import { validatePassword } from "../../server/auth/passwords.ts";
+import { parseSecretsFile } from "../../server/secrets/secrets-file.ts";
 import { startServer } from "../../server/serve.ts";
 import { loadLabelConfig } from "../label-config.ts";
 import { UsageError } from "../usage-error.ts";
@@ -79,6 +83,16 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const trusted = values["trusted-proxy"] ?? ["127.0.0.1", "::1"];
   const badProxy = validateTrustedProxies(trusted);
   if (badProxy) throw new UsageError(`--trusted-proxy: ${badProxy}`);
+  const adminPassword = values["admin-password"] ?? process.env.EQUINOX_ADMIN_PASSWORD ?? null;
+  const weak = adminPassword ? validatePassword(adminPassword) : null;
+  if (weak) throw new UsageError(`--admin-password (or EQUINOX_ADMIN_PASSWORD): ${weak}`);
+  const secretsFile = values["secrets-file"] ?? null;
+  if (secretsFile) await checkSecretsFile(secretsFile);
+  const host = values.host ?? "127.0.0.1";
+  // Before the data directory is touched: starting reconciles the runs and containers
+  // a previous server left, which must not happen for a server that cannot listen.
+  const unavailable = await checkListen(host, port);
+  if (unavailable) return reportListenProblem(unavailable);
   const dataDir = values.data ?? ".equinox";
   const defaultLabels = join(dataDir, "labels.yml");
   const labels = await loadLabelConfig(
@@ -86,20 +100,28 @@ export async function serveCommand(argv: string[]): Promise<number> {
       process.env.EQUINOX_LABELS ??
       (existsSync(defaultLabels) ? defaultLabels : undefined),
   );
-  const server = await startServer({
-    dataDir,
-    labels,
-    host: values.host ?? "127.0.0.1",
-    port,
-    publicUrl,
-    adminToken,
-    adminPassword: values["admin-password"] ?? process.env.EQUINOX_ADMIN_PASSWORD ?? null,
-    maxConcurrency,
-    capacity: capacity.value,
-    secretsFile: values["secrets-file"] ?? null,
-    proxyAuth: values["auth-header"] ? { header: values["auth-header"], trusted } : null,
-    actionsUrl: values["actions-url"] ?? process.env.EQUINOX_ACTIONS_URL ?? null,
-  });
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer({
+      dataDir,
+      labels,
+      host,
+      port,
+      publicUrl,
+      adminToken,
+      adminPassword,
+      maxConcurrency,
+      capacity: capacity.value,
+      secretsFile,
+      proxyAuth: values["auth-header"] ? { header: values["auth-header"], trusted } : null,
+      actionsUrl: values["actions-url"] ?? process.env.EQUINOX_ACTIONS_URL ?? null,
+    });
+  } catch (err) {
+    // The port may have been taken since checkListen.
+    const problem = listenProblem(err, host, port);
+    if (!problem) throw err;
+    return reportListenProblem(problem);
+  }
 
   const out = process.stdout;
   out.write(`Equinox is serving at ${server.url}\n`);
@@ -123,4 +145,82 @@ export async function serveCommand(argv: string[]): Promise<number> {
     process.on("SIGTERM", stop);
   });
   return 0;
+}
+
+/** The secrets file, read and parsed as the server will: a bad one is the caller's mistake. */
+async function checkSecretsFile(file: string): Promise<void> {
+  const path = resolve(file);
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === "ENOENT"
+        ? "no such file"
+        : code === "EACCES"
+          ? "permission denied"
+          : code === "EISDIR"
+            ? "a directory, not a file"
+            : (err as Error).message;
+    throw new UsageError(`--secrets-file '${file}': ${why}`);
+  }
+  const parsed = parseSecretsFile(path, text);
+  if (parsed.errors.length > 0)
+    throw new UsageError(`--secrets-file: ${parsed.errors.join("\n  ")}`);
+}
+
+/** Listens on host:port for a moment, so a port in use is reported before anything starts. */
+async function checkListen(host: string, port: number): Promise<ListenProblem | null> {
+  const probe = createServer();
+  const failure = await new Promise<unknown>((settle) => {
+    probe.once("error", settle);
+    probe.listen(port, host, () => settle(null));
+  });
+  if (failure === null) {
+    await new Promise((closed) => probe.close(closed));
+    return null;
+  }
+  const problem = listenProblem(failure, host, port);
+  if (!problem) throw failure;
+  return problem;
+}
+
+/** A bad --host is a mistake in the command (exit 2); a port in use or not ours is not (exit 1). */
+interface ListenProblem {
+  message: string;
+  usage: boolean;
+}
+
+function reportListenProblem(problem: ListenProblem): number {
+  if (problem.usage) throw new UsageError(problem.message);
+  process.stderr.write(`equinox: ${problem.message}\n`);
+  return 1;
+}
+
+/** What a failed listen means to the user, for the errors that have a clear cause. */
+function listenProblem(err: unknown, host: string, port: number): ListenProblem | null {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  const where = `${host.includes(":") ? `[${host}]` : host}:${port}`;
+  switch (code) {
+    case "EADDRINUSE":
+      return {
+        message: `cannot listen on ${where}: the port is in use (by another server?); choose another with --port`,
+        usage: false,
+      };
+    case "EACCES":
+      return {
+        message: `cannot listen on ${where}: permission denied (ports below 1024 need privileges); choose another with --port`,
+        usage: false,
+      };
+    case "EADDRNOTAVAIL":
+      return { message: `--host '${host}': not an address of this machine`, usage: true };
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+    case "EAI_NONAME":
+    case "EAI_FAIL":
+      return { message: `--host '${host}': no such host`, usage: true };
+    default:
+      return null;
+  }
 }

@@ -30,8 +30,14 @@ export async function loadWorkflows(root: string, only?: string): Promise<Loaded
   const workflows: Workflow[] = [];
   const errors: WorkflowError[] = [];
   let files: WorkflowFile[];
-  if (only === undefined) files = await discoverAll(root);
-  else {
+  if (only === undefined) {
+    files = [];
+    // A file that cannot be read is reported like one that does not parse.
+    for (const found of await discoverAll(root)) {
+      if ("message" in found) errors.push(found);
+      else files.push(found);
+    }
+  } else {
     const file = await readOne(root, only);
     if ("message" in file) return { workflows, errors: [file], files: [only] };
     files = [file];
@@ -61,7 +67,7 @@ function loadFile(file: WorkflowFile): Promise<Loaded<Workflow>> | Loaded<Workfl
   };
 }
 
-async function discoverAll(root: string): Promise<WorkflowFile[]> {
+async function discoverAll(root: string): Promise<(WorkflowFile | WorkflowError)[]> {
   const files = await discoverWorkflowFiles(root);
   const kdl = await readIfFile(root, SOLSTICE_WORKFLOW);
   if (kdl) files.push(kdl);
@@ -82,11 +88,14 @@ async function anyActionsFile(root: string): Promise<boolean> {
   return false;
 }
 
-async function readIfFile(root: string, path: string): Promise<WorkflowFile | null> {
+async function readIfFile(
+  root: string,
+  path: string,
+): Promise<WorkflowFile | WorkflowError | null> {
   const full = join(root, path);
   const info = await stat(full).catch(() => null);
   if (!info?.isFile()) return null;
-  return { path, content: await readFile(full, "utf8") };
+  return readOne(root, path);
 }
 
 async function readOne(root: string, path: string): Promise<WorkflowFile | WorkflowError> {

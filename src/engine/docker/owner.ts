@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, readlinkSync } from "node:fs";
 import { hostname } from "node:os";
 import { docker } from "./cli.ts";
 
@@ -9,11 +9,30 @@ export const JOB_LABEL = "equinox.job";
 export const RUN_LABEL = "equinox.run";
 
 /**
- * This process, as `host:pid:start`: the start time (in clock ticks since boot) tells
- * a live owner from a later process that got the same pid.
+ * This process, as `host:pid:start:pidns:boot`: the start time (in clock ticks since
+ * boot) tells a live owner from a later process that got the same pid; the PID
+ * namespace and boot tell whose pids these are. Two servers in different containers
+ * may share one engine, and one cannot see the other's processes.
  */
 export function ownerId(pid = process.pid): string {
-  return `${hostname()}:${pid}:${processStart(pid) ?? "?"}`;
+  return `${hostname()}:${pid}:${processStart(pid) ?? "?"}:${pidNamespace() ?? "?"}:${bootId() ?? "?"}`;
+}
+
+/** This process's PID namespace (the inode in `pid:[4026531836]`). */
+function pidNamespace(): string | null {
+  try {
+    return /\[(\d+)\]/.exec(readlinkSync("/proc/self/ns/pid"))?.[1] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function bootId(): string | null {
+  try {
+    return readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim() || null;
+  } catch {
+    return null;
+  }
 }
 
 function processStart(pid: number): string | null {
@@ -26,11 +45,36 @@ function processStart(pid: number): string | null {
   }
 }
 
-/** True when the process that made a resource is gone (on this machine). */
-function ownerGone(owner: string): boolean {
-  const [host, pid, start] = owner.split(":");
-  if (host !== hostname() || !pid) return false; // another machine's: not ours to judge
-  return processStart(Number(pid)) !== start;
+/** Where this process stands, to judge other owners by. */
+export interface OwnerVantage {
+  host: string;
+  pidNamespace: string | null;
+  bootId: string | null;
+  processStart(pid: number): string | null;
+}
+
+const here: OwnerVantage = {
+  host: hostname(),
+  pidNamespace: pidNamespace(),
+  bootId: bootId(),
+  processStart,
+};
+
+/**
+ * True only when the process that made a resource is surely gone: it ran on this host,
+ * in this PID namespace, and either in an earlier boot or its pid now names another
+ * process or none. An owner in another namespace (another container sharing the
+ * engine) is alive for all we can see. An owner from before the namespace was part of
+ * the id (`host:pid:start`) is judged by its pid, as then.
+ */
+export function ownerGone(owner: string, from: OwnerVantage = here): boolean {
+  const [host, pid, start, namespace, boot, ...rest] = owner.split(":");
+  if (host !== from.host || !pid || rest.length > 0) return false; // not ours to judge
+  if (namespace !== undefined) {
+    if (namespace === "?" || namespace !== from.pidNamespace) return false;
+    if (boot && boot !== "?" && from.bootId && boot !== from.bootId) return true;
+  }
+  return from.processStart(Number(pid)) !== start;
 }
 
 /**

@@ -18,18 +18,20 @@ const run = promisify(execFile);
  * from its `.equinox/` directory at the job's commit (or, for `equinox run` on a tree
  * with changes, as it is on disk), tagged by that directory's content hash, so it is
  * built once and reused while the directory is unchanged. Null without a Dockerfile.
- * Build output goes to `log`; a failed build is an error with its last lines.
+ * Build output goes to `log`; a failed build is an error with its last lines. When
+ * `signal` fires the build is stopped (its client killed, which ends it in the engine).
  */
 export async function repositoryImage(
   source: CheckoutSource | undefined,
   log: (line: string) => void,
+  signal?: AbortSignal,
 ): Promise<string | null> {
   const context = source ? await contextOf(source) : null;
   if (!context) return null;
   const tag = `equinox-dockerfile:${context.hash.slice(0, 32)}`;
   if ((await docker(["image", "inspect", "--format", "{{.Id}}", tag])).code === 0) return tag;
   log(`Building ${DOCKERFILE} (${tag})`);
-  await build(tag, "Dockerfile", context.tar, log, DOCKERFILE);
+  await build(tag, "Dockerfile", context.tar, log, DOCKERFILE, signal);
   return tag;
 }
 
@@ -104,19 +106,25 @@ async function hashDirectory(dir: string): Promise<string> {
   return hash.digest("hex");
 }
 
-/** `docker build` with the context tar on stdin; its output to `log`, line by line. */
+/**
+ * `docker build` with the context tar on stdin; its output to `log`, line by line.
+ * `signal` kills both processes: the CLI going away cancels the build in the engine.
+ */
 function build(
   tag: string,
   dockerfile: string,
   tar: () => ReturnType<typeof spawn>,
   log: (line: string) => void,
   what: string,
+  signal?: AbortSignal,
 ) {
   return new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(new Error(`building ${what} was stopped`));
     const source = tar();
     const builder = spawn(
       dockerCommand(),
-      ["build", "--label", "equinox.dockerfile=1", "-f", dockerfile, "-t", tag, "-"],
+      // --force-rm: a failed or stopped build leaves no intermediate container behind.
+      ["build", "--force-rm", "--label", "equinox.dockerfile=1", "-f", dockerfile, "-t", tag, "-"],
       { stdio: ["pipe", "pipe", "pipe"] },
     );
     source.stdout!.pipe(builder.stdin);
@@ -138,10 +146,17 @@ function build(
     source.stderr!.on("data", (d: Buffer) => {
       sourceError += d.toString("utf8");
     });
+    const stop = () => {
+      source.kill("SIGKILL");
+      builder.kill("SIGTERM");
+    };
+    signal?.addEventListener("abort", stop, { once: true });
     builder.once("error", reject);
     builder.once("close", (code) => {
+      signal?.removeEventListener("abort", stop);
       if (rest) log(rest);
-      if (code === 0) resolve();
+      if (signal?.aborted) reject(new Error(`building ${what} was stopped`));
+      else if (code === 0) resolve();
       else
         reject(
           new Error(

@@ -1,8 +1,10 @@
+import { execFile } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ServicePlacement } from "../executor.ts";
-import { docker, dockerOk, isPodman } from "./cli.ts";
+import { docker, dockerCommand, dockerOk, isPodman } from "./cli.ts";
 import { ensureImage } from "./images.ts";
 import { JOB_LABEL, OWNER_LABEL } from "./owner.ts";
+import { containerVariables } from "./step-containers.ts";
 
 /** What the job's `job.services` context says of each service. */
 export type ServiceContext = Record<
@@ -26,12 +28,14 @@ const POLL_MS = 250;
  * that network and by its published ports from the host, and waits until every one
  * runs and, when its image or options define a health check, is healthy. On failure
  * everything started is removed and the error says which service and why, with the
- * end of its log.
+ * end of its log. When `signal` fires, waiting (for an image, for health) stops and
+ * everything started is removed.
  */
 export async function startServices(
   jobKey: string,
   owner: string,
   services: readonly ServicePlacement[],
+  signal?: AbortSignal,
 ): Promise<StartedServices> {
   const labels = ["--label", `${OWNER_LABEL}=${owner}`, "--label", `${JOB_LABEL}=${jobKey}`];
   const network = `equinox-${jobKey}`.slice(0, 200);
@@ -43,32 +47,24 @@ export async function startServices(
   try {
     await dockerOk(["network", "create", ...labels, network]);
     for (const service of services) {
-      await ensureImage(service.image, service.credentials);
+      await ensureImage(service.image, service.credentials, signal);
       const name = `${network}-${service.name}`.slice(0, 250);
       names.push(name);
-      await dockerOk([
-        "run",
-        "-d",
-        "--name",
-        name,
-        ...labels,
-        "--network",
-        network,
-        "--network-alias",
-        service.name,
-        ...Object.entries(service.env).flatMap(([k, v]) => ["-e", `${k}=${v}`]),
-        ...service.volumes.flatMap((v) => ["-v", v]),
-        // A bare container port is published on a free port of the host's loopback.
-        ...service.ports.flatMap((p) => ["-p", /^\d+(\/\w+)?$/.test(p) ? `127.0.0.1::${p}` : p]),
-        ...service.options,
-        service.image,
-      ]);
+      const variables = await containerVariables(service.env);
+      try {
+        await dockerRun(
+          serviceRunArgs(service, name, network, labels, variables.args),
+          variables.env,
+        );
+      } finally {
+        await variables.remove();
+      }
     }
     const context: ServiceContext = {};
     await Promise.all(
       services.map(async (service, i) => {
         const name = names[i]!;
-        await waitHealthy(service.name, name);
+        await waitHealthy(service.name, name, signal);
         context[service.name] = { id: name, network, ports: await publishedPorts(name) };
       }),
     );
@@ -79,9 +75,65 @@ export async function startServices(
   }
 }
 
-async function waitHealthy(service: string, container: string): Promise<void> {
+/**
+ * `docker run` for one service: its variables come by name (`variableArgs`, from
+ * containerVariables), never with their values on the command line.
+ */
+export function serviceRunArgs(
+  service: ServicePlacement,
+  name: string,
+  network: string,
+  labels: readonly string[],
+  variableArgs: readonly string[],
+): string[] {
+  return [
+    "run",
+    "-d",
+    "--name",
+    name,
+    ...labels,
+    "--network",
+    network,
+    "--network-alias",
+    service.name,
+    ...variableArgs,
+    ...service.volumes.flatMap((v) => ["-v", v]),
+    ...service.ports.flatMap((p) => ["-p", publishSpec(p)]),
+    ...service.options,
+    service.image,
+  ];
+}
+
+/**
+ * A `ports:` entry as `-p` takes it, on the host's loopback unless it names an address:
+ * `6379` → `127.0.0.1::6379` (a free port), `8080:80` → `127.0.0.1:8080:80`.
+ */
+export function publishSpec(port: string): string {
+  if (port.startsWith("[")) return port; // [::1]:8080:80
+  const parts = port.split(":");
+  if (parts.length === 1) return `127.0.0.1::${port}`;
+  if (parts.length === 2) return `127.0.0.1:${port}`;
+  return parts[0] ? port : `127.0.0.1${port}`; // `::80`: no address given either
+}
+
+/** `docker run` with `env` as the CLI's environment; a failure names what docker said. */
+function dockerRun(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(dockerCommand(), args, { env }, (err, _stdout, stderr) => {
+      if (!err) return resolve();
+      reject(new Error(`${dockerCommand()} run: ${stderr.trim() || err.message}`));
+    });
+  });
+}
+
+async function waitHealthy(
+  service: string,
+  container: string,
+  signal?: AbortSignal,
+): Promise<void> {
   const deadline = Date.now() + HEALTHY_WITHIN_MS;
   for (;;) {
+    if (signal?.aborted) throw new Error(`stopped waiting for service '${service}'`);
     const state = await dockerOk([
       "inspect",
       "--format",
@@ -102,7 +154,7 @@ async function waitHealthy(service: string, container: string): Promise<void> {
       throw new Error(
         `service '${service}' was not healthy after ${HEALTHY_WITHIN_MS / 1000} s${await logTail(container)}`,
       );
-    await sleep(POLL_MS);
+    await sleep(POLL_MS, undefined, signal ? { signal } : {}).catch(() => {});
   }
 }
 

@@ -1,4 +1,8 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
+import { realpathSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { isAbsolute, join, relative, sep } from "node:path";
 import type { ContainerReply, ContainerRun } from "../../core/events.ts";
 import type { PrepareRequest } from "../executor.ts";
 import { docker, dockerCommand } from "./cli.ts";
@@ -11,28 +15,42 @@ export interface StepContainerPlace {
   owner: string;
   /** Host directories a step container sees read-write at the same path: the job's own. */
   mounts: readonly string[];
-  /** The job's services' network, when it has one. */
+  /** The job's services' network, or "none". */
   network?: string;
+  /**
+   * Set for a sandboxed job: its step containers run as this `uid:gid`, with no
+   * capabilities, as unprivileged as the sandbox itself.
+   */
+  user?: string;
+  /** Variables every step of the job gets (`equinox run --env`), under the step's own. */
+  env: Record<string, string>;
   /** The job's log, for image builds. */
   log(line: string): void;
 }
+
+/** How a runtime's request is answered: false when the answer had to be queued. */
+export type Reply = (answer: ContainerReply) => boolean;
 
 /** Step containers for a job whose own directory is `jobDir`. */
 export function stepContainers(
   request: PrepareRequest,
   jobDir: string,
   toolCache: string,
+  options: { user?: string; env?: NodeJS.ProcessEnv } = {},
 ): StepContainers {
+  const { placement } = request;
+  // A sandbox without network gives its step containers none either, services or not.
+  const offline = placement?.executor === "bwrap" && !placement.network;
+  const network = offline ? "none" : request.network;
   return new StepContainers({
     jobKey: request.jobKey,
     owner: ownerId(),
     mounts: [jobDir, toolCache],
-    ...(request.network
-      ? { network: request.network }
-      : // A sandbox without network gives its step containers none either.
-        request.placement?.executor === "bwrap" && !request.placement.network
-        ? { network: "none" }
-        : {}),
+    ...(network ? { network } : {}),
+    ...(options.user ? { user: options.user } : {}),
+    env: Object.fromEntries(
+      Object.entries(options.env ?? {}).filter((e): e is [string, string] => e[1] !== undefined),
+    ),
     log: request.log ?? (() => {}),
   });
 }
@@ -44,21 +62,29 @@ const STOP_GRACE_S = 5;
  * Runs the step containers a runtime asks for (`uses: docker://…`, Docker actions),
  * next to the job rather than inside it: each sees the job's directories at their
  * paths and nothing else of the host, joins the job's services' network, and is
- * labelled for cleanup like the job's own containers. Variables reach `docker run`
- * through its environment, never its command line (secrets are among them).
+ * labelled for cleanup like the job's own containers.
+ *
+ * The requests come from the job's runtime, which the job's own code can impersonate:
+ * nothing in them is trusted. An action's build directory must lie in the job's
+ * directories, an image name cannot become an option, and variables never reach the
+ * command line or the docker CLI's own environment.
  */
 export class StepContainers {
-  private readonly names = new Map<number, string>();
+  /** Containers by request id, once `docker run` is spawned. */
+  private readonly running = new Map<number, { name: string; child: ChildProcess }>();
+  /** Requests stopped before their container started (an image still pulling). */
+  private readonly stopped = new Set<number>();
+  /** Output streams paused until the runtime's stdin drains. */
+  private readonly paused = new Set<() => void>();
+  private closed = false;
 
   constructor(private readonly place: StepContainerPlace) {}
 
-  handle(
-    request: ContainerRun | { type: "container.stop"; id: number },
-    reply: (answer: ContainerReply) => void,
-  ): void {
+  handle(request: ContainerRun | { type: "container.stop"; id: number }, reply: Reply): void {
     if (request.type === "container.stop") {
-      const name = this.names.get(request.id);
-      if (name) void docker(["stop", "--time", String(STOP_GRACE_S), name]);
+      const container = this.running.get(request.id);
+      if (container) void docker(["stop", "--time", String(STOP_GRACE_S), container.name]);
+      else this.stopped.add(request.id);
       return;
     }
     this.run(request, reply).catch((err: Error) =>
@@ -66,16 +92,16 @@ export class StepContainers {
     );
   }
 
-  private async run(request: ContainerRun, reply: (answer: ContainerReply) => void) {
+  private async run(request: ContainerRun, reply: Reply): Promise<void> {
     const { id } = request;
-    const image =
-      "name" in request.image
-        ? request.image.name
-        : await actionImage(request.image.build, request.image.dockerfile, this.place.log);
-    if ("name" in request.image) await ensureImage(image, null);
+    const image = await this.image(request);
+    if (this.closed || this.stopped.delete(id)) {
+      reply({ type: "container.failed", id, message: "cancelled before the container started" });
+      return;
+    }
     const name = `equinox-${this.place.jobKey}-step-${id}`.slice(0, 250);
-    const variables = containerVariables(request.env, process.env);
-    this.names.set(id, name);
+    const variables = await containerVariables({ ...this.place.env, ...request.env });
+    const { user } = this.place;
     const args = [
       "run",
       "--rm",
@@ -91,6 +117,7 @@ export class StepContainers {
       "-w",
       request.workdir,
       ...variables.args,
+      ...(user ? ["--user", user, "--cap-drop", "ALL", "--security-opt", "no-new-privileges"] : []),
       ...(request.entrypoint !== null ? ["--entrypoint", request.entrypoint] : []),
       ...(this.place.network ? ["--network", this.place.network] : []),
       image,
@@ -100,48 +127,149 @@ export class StepContainers {
       env: variables.env,
       stdio: ["ignore", "pipe", "pipe"],
     });
-    for (const stream of ["stdout", "stderr"] as const)
-      child[stream].on("data", (chunk: Buffer) =>
-        reply({ type: "container.output", id, stream, data: chunk.toString("base64") }),
-      );
-    await new Promise<void>((resolve) => {
-      child.once("error", (err) => {
-        reply({ type: "container.failed", id, message: err.message });
-        resolve();
+    this.running.set(id, { name, child });
+    const resume = () => {
+      child.stdout?.resume();
+      child.stderr?.resume();
+    };
+    for (const which of ["stdout", "stderr"] as const) {
+      child[which]?.on("data", (chunk: Buffer) => {
+        const data = chunk.toString("base64");
+        // The runtime reads slower than the container prints: wait for it.
+        if (!reply({ type: "container.output", id, stream: which, data })) {
+          child.stdout?.pause();
+          child.stderr?.pause();
+          this.paused.add(resume);
+        }
       });
-      child.once("close", (code) => {
-        reply({ type: "container.exited", id, code: code ?? 1 });
-        resolve();
+    }
+    try {
+      await new Promise<void>((resolve) => {
+        child.once("error", (err) => {
+          reply({ type: "container.failed", id, message: err.message });
+          resolve();
+        });
+        child.once("close", (code) => {
+          reply({ type: "container.exited", id, code: code ?? 1 });
+          resolve();
+        });
       });
-    });
-    this.names.delete(id);
+    } finally {
+      this.running.delete(id);
+      await variables.remove();
+    }
   }
 
-  /** Removes step containers still there (a job cancelled or killed mid-step). */
+  /** The runtime's stdin has room again: containers paused for it go on. */
+  drained(): void {
+    for (const resume of this.paused) resume();
+    this.paused.clear();
+  }
+
+  private async image(request: ContainerRun): Promise<string> {
+    if ("name" in request.image) {
+      const { name } = request.image;
+      if (!name || name.startsWith("-") || /\s/.test(name))
+        throw new Error(`'${name}' is not an image name`);
+      await ensureImage(name, null);
+      return name;
+    }
+    const { build, dockerfile } = request.image;
+    const dir = this.ownDirectory(build);
+    if (isAbsolute(dockerfile) || dockerfile.split(/[\\/]/).includes(".."))
+      throw new Error(`the action's Dockerfile '${dockerfile}' must be a path inside the action`);
+    return actionImage(dir, dockerfile, this.place.log);
+  }
+
+  /** `path` resolved, when it lies in one of the job's own directories; else an error. */
+  private ownDirectory(path: string): string {
+    let real: string;
+    try {
+      real = realpathSync(path);
+    } catch {
+      throw new Error(`the action's directory ${path} does not exist`);
+    }
+    for (const mount of this.place.mounts) {
+      let root: string;
+      try {
+        root = realpathSync(mount);
+      } catch {
+        continue; // not made yet: nothing can be in it
+      }
+      const inside = relative(root, real);
+      const outside = inside === ".." || inside.startsWith(`..${sep}`) || isAbsolute(inside);
+      if (!outside) return real;
+    }
+    throw new Error(`the action's directory ${path} is not in the job's directories`);
+  }
+
+  /**
+   * Ends everything: containers still running are removed, and requests still
+   * waiting for an image never start one (a job cancelled or killed mid-step).
+   */
   async removeAll(): Promise<void> {
-    const names = [...this.names.values()];
-    this.names.clear();
+    this.closed = true;
+    const names = [...this.running.values()].map((c) => c.name);
+    for (const { child } of this.running.values()) child.kill("SIGKILL");
+    this.running.clear();
     if (names.length > 0) await docker(["rm", "-f", "-v", ...names]);
   }
 }
 
 /**
- * How the step's variables reach `docker run`: by name (`-e NAME`) from the CLI's
- * environment, so that values (secrets among them) stay off its command line. The CLI
- * keeps this process's own environment (its PATH, DOCKER_HOST, DOCKER_CONFIG…); a step
- * variable of the same name with another value goes on the command line instead.
+ * Variables the docker CLI reads itself, or the dynamic loader, libc or Go runtime
+ * under it (Podman's CLI is dynamically linked): a step's must never set them for
+ * the CLI.
  */
-export function containerVariables(
+const CLI_VARIABLE =
+  /^(PATH|HOME|TMPDIR|SHELL|DOCKER_\w*|CONTAINER_\w*|CONTAINERS_\w*|REGISTRY_AUTH_FILE|XDG_\w*|LD_\w*|GCONV_PATH|GLIBC_TUNABLES|MALLOC_\w*|LOCPATH|NLSPATH|HOSTALIASES|RES_OPTIONS|LOCALDOMAIN|GO\w*|SSL_CERT_\w*|\w*_PROXY)$/i;
+
+/** What the docker CLI gets: only this process's own say in how it runs. */
+function cliEnvironment(own: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(own)) if (CLI_VARIABLE.test(name)) env[name] = value;
+  return env;
+}
+
+export interface ContainerVariables {
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  /** Removes the env file, if one was written. */
+  remove(): Promise<void>;
+}
+
+/**
+ * How the step's variables reach `docker run`, never on its command line (secrets are
+ * among them): by name (`-e NAME`) from the CLI's environment, which otherwise holds
+ * only the CLI's own variables. A name the CLI reads itself (`DOCKER_HOST`, `PATH`)
+ * goes through a private `--env-file` instead, so a job cannot redirect the CLI.
+ */
+export async function containerVariables(
   step: Record<string, string>,
-  own: NodeJS.ProcessEnv,
-): { args: string[]; env: NodeJS.ProcessEnv } {
-  const env: NodeJS.ProcessEnv = { ...own };
+  own: NodeJS.ProcessEnv = process.env,
+): Promise<ContainerVariables> {
+  const env = cliEnvironment(own);
   const args: string[] = [];
+  const fileLines: string[] = [];
   for (const [name, value] of Object.entries(step)) {
-    if (own[name] === undefined || own[name] === value) {
+    if (name === "" || /[=\0]/.test(name))
+      throw new Error(`'${name}' cannot be the name of an environment variable`);
+    if (CLI_VARIABLE.test(name)) {
+      if (/[\r\n]/.test(value))
+        throw new Error(`the variable ${name} cannot hold a line break in a step container`);
+      fileLines.push(`${name}=${value}`);
+    } else {
       env[name] = value;
       args.push("-e", name);
-    } else args.push("-e", `${name}=${value}`);
+    }
   }
-  return { args, env };
+  if (fileLines.length === 0) return { args, env, remove: async () => {} };
+  const dir = await mkdtemp(join(tmpdir(), "equinox-env-"));
+  const file = join(dir, "env");
+  await writeFile(file, `${fileLines.join("\n")}\n`, { mode: 0o600 });
+  return {
+    args: ["--env-file", file, ...args],
+    env,
+    remove: () => rm(dir, { recursive: true, force: true }),
+  };
 }

@@ -20,9 +20,9 @@ export function attachRuntime(
   options: { signal?: (signal: NodeJS.Signals) => void; containers?: StepContainers } = {},
 ): RunningRuntime {
   const { signal, containers } = options;
-  const reply = (answer: ContainerReply) => {
-    if (!child.stdin.writableEnded) child.stdin.write(`${JSON.stringify(answer)}\n`);
-  };
+  const reply = (answer: ContainerReply): boolean =>
+    child.stdin.writableEnded || child.stdin.write(`${JSON.stringify(answer)}\n`);
+  child.stdin.on("drain", () => containers?.drained());
   const decoder = new EventDecoder();
   const deliver = (results: ReturnType<EventDecoder["push"]>) => {
     for (const r of results) {

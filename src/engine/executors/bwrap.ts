@@ -1,7 +1,18 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, lstatSync, readFileSync, readlinkSync, realpathSync } from "node:fs";
-import { chmod, chown, lstat, mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  chown,
+  lchown,
+  lstat,
+  mkdir,
+  readdir,
+  realpath,
+  rm,
+  stat,
+  writeFile,
+} from "node:fs/promises";
 import { dirname, join, sep } from "node:path";
 import type { CheckoutSource } from "../../core/job-spec.ts";
 import { stepContainers } from "../docker/step-containers.ts";
@@ -123,7 +134,11 @@ export class BwrapExecutor implements Executor {
     const place = warmed?.place ?? (await this.place(request.jobKey, request));
     let child = warmed?.child ?? null;
     let started = false;
-    const steps = stepContainers(request, place.dir, this.options.toolCache);
+    const { uid, gid } = this.ids;
+    const steps = stepContainers(request, place.dir, this.options.toolCache, {
+      user: `${uid}:${gid}`,
+      ...(this.options.env ? { env: this.options.env } : {}),
+    });
     return {
       paths: place.paths,
       inContainer: false,
@@ -548,13 +563,17 @@ function relocate(source: CheckoutSource, staged: ReadonlyMap<string, string>): 
 async function handOver(dir: string, user: { uid: number; gid: number }) {
   await mkdir(dir, { recursive: true });
   await assertReachable(dirname(dir), user);
+  // The tree is the jobs' to write, and this runs as root: a symlink (or a hard link,
+  // where the kernel allows one to a file not the job's) could name /etc/shadow. So
+  // only plain files and directories are handed over, never through a link.
   const visit = async (path: string) => {
     const st = await lstat(path);
+    if (!st.isDirectory() && !(st.isFile() && st.nlink === 1)) return;
     if (st.uid !== user.uid || st.gid !== user.gid)
-      await chown(path, user.uid, user.gid).catch(() => {});
+      await lchown(path, user.uid, user.gid).catch(() => {});
     if (st.isDirectory()) for (const entry of await readdir(path)) await visit(join(path, entry));
   };
-  await visit(dir);
+  await visit(await realpath(dir)); // the configured path may be a link; below it, none is followed
 }
 
 /**

@@ -1,14 +1,15 @@
 import { spawn } from "node:child_process";
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, readFile, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { docker, dockerCommand, dockerOk } from "../docker/cli.ts";
+import { docker, dockerCommand } from "../docker/cli.ts";
 import { ensureImage } from "../docker/images.ts";
 import { JOB_LABEL, OWNER_LABEL, ownerId } from "../docker/owner.ts";
 import { repositoryImage } from "../docker/repo-image.ts";
 import { type RuntimeKit, runtimeKit } from "../docker/runtime-kit.ts";
-import { stepContainers } from "../docker/step-containers.ts";
+import { containerVariables, stepContainers } from "../docker/step-containers.ts";
 import type { ContainerPlacement, Executor, PrepareRequest, Session } from "../executor.ts";
 import { attachRuntime } from "./attach-runtime.ts";
+import { removeDirectory } from "./host.ts";
 import { jobDirectory } from "./job-dir.ts";
 
 export interface DockerExecutorOptions {
@@ -53,24 +54,41 @@ export class DockerExecutor implements Executor {
     // A repository with `.equinox/Dockerfile` brings its own image, in place of a
     // label's (a job's own `container:` still wins).
     if (!container.fromJob) {
-      const built = await repositoryImage(request.checkout, request.log ?? (() => {}));
+      const built = await repositoryImage(
+        request.checkout,
+        request.log ?? (() => {}),
+        request.signal,
+      );
       if (built) container = { ...container, image: built };
     }
     this.kit ??= runtimeKit(join(this.options.root, ".runtime-kit"));
     const kit = await this.kit;
-    await ensureImage(container.image, container.credentials);
+    await ensureImage(container.image, container.credentials, request.signal);
+    request.signal?.throwIfAborted();
 
     const { dir, paths } = jobDirectory(this.options.root, request.jobKey, this.options.toolCache);
     await mkdir(paths.workspace, { recursive: true });
     await mkdir(paths.temp, { recursive: true });
     await mkdir(paths.toolCache, { recursive: true });
     const name = `equinox-${request.jobKey}`.slice(0, 200);
+    // Docker writes the id of the container it made here: cleanup removes that one and
+    // nothing else (not a container of the same name another job made). Outside the
+    // job's directory, which the job can write.
+    const cidFile = join(this.options.root, ".containers", `${request.jobKey}.cid`);
+    await mkdir(dirname(cidFile), { recursive: true });
+    const containerId = async (): Promise<string | null> =>
+      (await readFile(cidFile, "utf8").catch(() => "")).trim() || null;
+    // The job's variables (`--env`, `container.env`) reach `docker run` by name from
+    // its environment, never on its command line, where `ps` shows them.
+    const variables = await containerVariables({ ...this.options.env, ...container.env });
     const args = [
       "run",
       "-i",
       "--init",
       "--name",
       name,
+      "--cidfile",
+      cidFile,
       "--label",
       `${OWNER_LABEL}=${this.owner}`,
       "--label",
@@ -86,10 +104,7 @@ export class DockerExecutor implements Executor {
       ...(request.readPaths ?? []).flatMap((p) => ["-v", `${p}:${p}:ro`]),
       ...kit.mounts,
       ...container.volumes.flatMap((v) => ["-v", v]),
-      ...Object.entries({ ...this.options.env, ...container.env }).flatMap(([k, v]) => [
-        "-e",
-        `${k}=${v}`,
-      ]),
+      ...variables.args,
       ...(request.network ? ["--network", request.network] : []),
       ...container.options,
       container.image,
@@ -97,13 +112,21 @@ export class DockerExecutor implements Executor {
     ];
     let started = false;
     const keep = this.options.keep ?? false;
-    const steps = stepContainers(request, dir, paths.toolCache);
+    const steps = stepContainers(request, dir, paths.toolCache, {
+      ...(this.options.env ? { env: this.options.env } : {}),
+    });
     return {
       paths,
       inContainer: container.fromJob,
       start: (spec, handlers) => {
         started = true;
-        const child = spawn(dockerCommand(), args, { stdio: ["pipe", "pipe", "pipe"] });
+        const child = spawn(dockerCommand(), args, {
+          env: variables.env,
+          stdio: ["pipe", "pipe", "pipe"],
+        });
+        // Once the runtime speaks, docker has read its env file: it goes at once.
+        child.stdout.once("data", () => void variables.remove());
+        child.once("close", () => void variables.remove());
         const job = {
           ...spec.contexts.job,
           container: { id: name, network: request.network ?? "" },
@@ -118,48 +141,104 @@ export class DockerExecutor implements Executor {
         };
         return attachRuntime(child, JSON.stringify(placed), handlers, {
           // `docker run` does not pass signals on; --init's tini gives them to the runtime.
+          // No id yet: no container yet either, and the client itself is stopped.
           signal: (signal) =>
-            void docker(["kill", "--signal", signal === "SIGKILL" ? "KILL" : "TERM", name]),
+            void containerId().then((id) => {
+              if (id) void docker(["kill", "--signal", signal === "SIGKILL" ? "KILL" : "TERM", id]);
+              else child.kill(signal);
+            }),
           containers: steps,
         });
       },
       cleanup: async () => {
-        if (started) await docker(["rm", "-f", "-v", name]);
+        if (started) await this.removeContainer(await containerId(), request.jobKey);
+        await rm(cidFile, { force: true });
+        await variables.remove();
         await steps.removeAll();
-        if (!keep) await removeJobDir(dir, container.image);
+        if (!keep)
+          await removeJobDir(
+            dir,
+            container.image,
+            `${name}-cleanup`,
+            [
+              "--label",
+              `${OWNER_LABEL}=${this.owner}`,
+              "--label",
+              `${JOB_LABEL}=${request.jobKey}`,
+            ],
+            request.log ?? (() => {}),
+          );
       },
     };
   }
+
+  /**
+   * Removes a job's container: the one Docker said it made, or without its id (the
+   * client was killed before Docker wrote it), what carries this job's key and this
+   * process's owner label.
+   */
+  private async removeContainer(id: string | null, jobKey: string): Promise<void> {
+    const ids = id
+      ? [id]
+      : (
+          await docker([
+            "ps",
+            "-aq",
+            "--filter",
+            `label=${OWNER_LABEL}=${this.owner}`,
+            "--filter",
+            `label=${JOB_LABEL}=${jobKey}`,
+          ])
+        ).stdout
+          .split("\n")
+          .map((line) => line.trim())
+          .filter(Boolean);
+    if (ids.length > 0) await docker(["rm", "-f", "-v", ...ids]);
+  }
 }
 
+/** How long the throwaway container that removes a job's files may take. */
+const REMOVE_WITHIN_MS = 60_000;
+
 /**
- * Removes a job's directory. What the job's container created there belongs to the
- * container's user (root, usually); when this process may not remove it, a throwaway
- * container of the same image does.
+ * Removes a job's directory; never throws, says in `log` what it could not remove.
+ * What the job's container created there belongs to the container's user (root,
+ * usually): when this process may not remove it, a throwaway container of the same
+ * image does — labelled like the job's, so the orphan sweep finds it, and removed
+ * after a minute. An image without `find` (distroless) cannot; then it stays.
  */
-async function removeJobDir(dir: string, image: string): Promise<void> {
-  try {
-    await rm(dir, { recursive: true, force: true });
-  } catch (err) {
-    if (
-      (err as NodeJS.ErrnoException).code !== "EACCES" &&
-      (err as NodeJS.ErrnoException).code !== "EPERM"
-    )
-      throw err;
-    await dockerOk([
-      "run",
-      "--rm",
-      "--entrypoint",
-      "",
-      "-v",
-      `${dir}:/job`,
-      image,
-      "find",
-      "/job",
-      "-mindepth",
-      "1",
-      "-delete",
-    ]);
-    await rm(dir, { recursive: true, force: true });
-  }
+async function removeJobDir(
+  dir: string,
+  image: string,
+  name: string,
+  labels: readonly string[],
+  log: (line: string) => void,
+): Promise<void> {
+  if ((await removeDirectory(dir)) === null) return;
+  const timer = setTimeout(() => void docker(["rm", "-f", name]), REMOVE_WITHIN_MS);
+  const removal = await docker([
+    "run",
+    "--rm",
+    "--name",
+    name,
+    ...labels,
+    "--network",
+    "none",
+    "--entrypoint",
+    "",
+    "-v",
+    `${dir}:/job`,
+    image,
+    "find",
+    "/job",
+    "-mindepth",
+    "1",
+    "-delete",
+  ]);
+  clearTimeout(timer);
+  const problem = await removeDirectory(dir);
+  if (problem)
+    log(
+      `##[warning]Could not remove the job's directory: ${problem}${removal.code === 0 ? "" : `; a container of ${image} could not either: ${(removal.stderr || removal.stdout).trim().split("\n")[0]}`}`,
+    );
 }

@@ -1,6 +1,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { mkdir, rm } from "node:fs/promises";
+import { chmod, lstat, mkdir, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { stepContainers } from "../docker/step-containers.ts";
 import type { Executor, PrepareRequest, Session } from "../executor.ts";
 import { runtimeBundlePath } from "../runtime-bundle.ts";
@@ -14,6 +15,8 @@ export interface HostExecutorOptions {
   toolCache: string;
   /** Environment the runtime (and so every step) starts from. Default: this process's. */
   env?: NodeJS.ProcessEnv;
+  /** The variables of `env` that are the job's own (`--env`), for its step containers. */
+  jobEnv?: Record<string, string>;
   /** Keep job directories after the job (for debugging). */
   keep?: boolean;
   /**
@@ -128,7 +131,9 @@ export class HostExecutor implements Executor {
     const { dir, paths } = jobDirectory(this.options.root, request.jobKey, this.options.toolCache);
     await mkdir(paths.workspace, { recursive: true });
     const keep = this.options.keep ?? false;
-    const steps = stepContainers(request, dir, paths.toolCache);
+    const steps = stepContainers(request, dir, paths.toolCache, {
+      ...(this.options.jobEnv ? { env: this.options.jobEnv } : {}),
+    });
     return {
       paths,
       inContainer: false,
@@ -136,8 +141,34 @@ export class HostExecutor implements Executor {
         attachRuntime(this.takeRuntime(), JSON.stringify(spec), handlers, { containers: steps }),
       cleanup: async () => {
         await steps.removeAll();
-        if (!keep) await rm(dir, { recursive: true, force: true });
+        const problem = keep ? null : await removeDirectory(dir);
+        // Files a step container's root left, with this process not root.
+        if (problem) request.log?.(`##[warning]Could not remove the job's directory: ${problem}`);
       },
     };
   }
+}
+
+/**
+ * Removes a directory whatever a job left in it, or says why it could not: read-only
+ * directories (a Go module cache) stop a plain recursive rm for anyone but root, so
+ * this process opens the ones it owns and tries again. Never throws.
+ */
+export async function removeDirectory(dir: string): Promise<string | null> {
+  const attempt = () =>
+    rm(dir, { recursive: true, force: true }).then(
+      () => null,
+      (err: NodeJS.ErrnoException) => err,
+    );
+  const first = await attempt();
+  if (!first || !["EACCES", "EPERM", "ENOTEMPTY"].includes(first.code ?? ""))
+    return first?.message ?? null;
+  const open = async (path: string): Promise<void> => {
+    const st = await lstat(path).catch(() => null);
+    if (!st?.isDirectory()) return;
+    await chmod(path, 0o700).catch(() => {});
+    for (const entry of await readdir(path).catch(() => [])) await open(join(path, entry));
+  };
+  await open(dir);
+  return (await attempt())?.message ?? null;
 }

@@ -48,6 +48,7 @@ export class ExecutorRouter implements Executor {
       case "host":
         return new HostExecutor({
           ...common,
+          ...(this.options.jobEnv ? { jobEnv: this.options.jobEnv } : {}),
           ...(this.options.keepWarm ? { keepWarm: true } : {}),
         });
       case "bwrap":
@@ -95,7 +96,7 @@ export class ExecutorRouter implements Executor {
     const executor = this.executor(kind);
     let started: StartedServices | null = null;
     if (request.services && request.services.length > 0)
-      started = await startServices(request.jobKey, this.owner, request.services);
+      started = await startServices(request.jobKey, this.owner, request.services, request.signal);
     let inner: Session;
     try {
       inner = await executor.prepare({

@@ -44,6 +44,7 @@ export function makeSh(ctx: StepContext) {
         state.out.log(logIndex, lines);
       },
       backpressure: () => state.out.blocked(),
+      cutGuard: state.out.masker,
     });
     // A job may run several commands at once (Promise.all): cancelling reaches them all.
     running.add(proc);

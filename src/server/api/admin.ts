@@ -44,6 +44,14 @@ export async function createToken(
   return { row, token };
 }
 
+/** A token id from a URL: a 400 naming it unless it is a positive whole number. */
+export function tokenIdParam(raw: string): number {
+  const id = /^\d{1,15}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(id) || id < 1)
+    throw new HttpError(400, `token id '${raw.slice(0, 40)}' is not a number`);
+  return id;
+}
+
 export function adminRoutes(server: ServerContext) {
   const app = new Hono<AppEnv>();
 
@@ -101,9 +109,8 @@ export function adminRoutes(server: ServerContext) {
   });
   app.delete("/tokens/:id", async (c) => {
     requirePrincipal(c, "admin");
-    const id = Number(c.req.param("id"));
-    if (!Number.isInteger(id) || !(await server.store.deleteToken(id)))
-      throw new HttpError(404, `no token ${c.req.param("id")}`);
+    const id = tokenIdParam(c.req.param("id"));
+    if (!(await server.store.deleteToken(id))) throw new HttpError(404, `no token ${id}`);
     return c.body(null, 204);
   });
   return app;

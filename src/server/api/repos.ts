@@ -18,21 +18,28 @@ export async function repoParam(server: ServerContext, raw: string) {
 export async function createRepo(server: ServerContext, raw: unknown) {
   const name = validateRepoName(raw);
   if (!name.ok) throw new HttpError(400, name.error);
+  const exists = () => new HttpError(409, `repository '${name.name}' already exists`);
   if ((await server.store.getRepo(name.name)) || (await server.repos.exists(name.name)))
-    throw new HttpError(409, `repository '${name.name}' already exists`);
-  await server.repos.create(name.name);
-  const repo = await server.store.createRepo(name.name);
-  if (!repo) {
-    await server.repos.remove(name.name);
-    throw new HttpError(409, `repository '${name.name}' already exists`);
+    throw exists();
+  // Of two concurrent creates exactly one renames its bare repository into place; the
+  // other learns so here and must not touch it.
+  const created = await server.repos.create(name.name);
+  if (!created.ok) {
+    if (await server.repos.exists(name.name)) throw exists();
+    throw new HttpError(500, created.error);
   }
+  const repo = await server.store.createRepo(name.name);
+  // A row that appeared meanwhile had no repository: the one made here now serves it.
+  if (!repo) throw exists();
   return repo;
 }
 
+/**
+ * Deletes a repository, its runs and logs. Its runs end first (jobs cancelled for real,
+ * waited for up to 30 s), so no job keeps running or writing to records that are gone.
+ */
 export async function deleteRepo(server: ServerContext, name: string) {
-  const runs = await server.store.listRuns(name, { limit: 1000 });
-  for (const run of runs)
-    if (run.state.status !== "completed") await server.manager.cancel(run.id, "user");
+  await server.manager.cancelRepo(name);
   await server.store.deleteRepo(name);
   await server.repos.remove(name);
 }

@@ -118,30 +118,55 @@ export function streamJobLog(
   return streamSSE(c, async (stream) => {
     const abort = new AbortController();
     stream.onAbort(() => abort.abort());
-    await followJobLog(
-      server.store,
-      server.hub,
-      jobId,
-      after,
-      {
-        onLines: (slice) =>
-          stream.writeSSE({
-            id: String(slice.firstLine + slice.lines.length - 1),
-            ...render(slice),
-          }),
-        onEnd: (state) =>
-          stream.writeSSE({
-            event: "end",
-            data: JSON.stringify({
-              status: state.status,
-              result: state.status === "completed" ? state.result : null,
-            }),
-          }),
-      },
-      abort.signal,
-    );
+    // A comment now and then while the job is quiet: writing is what finds a peer
+    // that vanished without closing the connection, and keeps proxies from timing out.
+    let writing = 0;
+    const write = async (frame: () => Promise<void>) => {
+      writing++;
+      try {
+        await frame();
+      } finally {
+        writing--;
+      }
+    };
+    const heartbeat = setInterval(() => {
+      if (writing === 0) void write(() => stream.write(": keep-alive\n\n").then(() => {}));
+    }, SSE_HEARTBEAT_MS);
+    try {
+      await followJobLog(
+        server.store,
+        server.hub,
+        jobId,
+        after,
+        {
+          onLines: (slice) =>
+            write(() =>
+              stream.writeSSE({
+                id: String(slice.firstLine + slice.lines.length - 1),
+                ...render(slice),
+              }),
+            ),
+          onEnd: (state) =>
+            write(() =>
+              stream.writeSSE({
+                event: "end",
+                data: JSON.stringify({
+                  status: state.status,
+                  result: state.status === "completed" ? state.result : null,
+                }),
+              }),
+            ),
+        },
+        { signal: abort.signal },
+      );
+    } finally {
+      clearInterval(heartbeat);
+    }
   });
 }
+
+/** How often an idle log stream sends an SSE comment. */
+export const SSE_HEARTBEAT_MS = 15_000;
 
 /** The stored log, page by page: a 200 MB log is never held whole in memory. */
 export function logText(server: ServerContext, jobId: number): ReadableStream<Uint8Array> {

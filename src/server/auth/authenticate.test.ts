@@ -16,7 +16,7 @@ type AuthStore = AuthDeps["store"];
 class MemoryStore implements AuthStore {
   users = new Map<string, User>();
   tokens = new Map<string, Token>();
-  sessions = new Map<string, { userId: number; expiresAt: number }>();
+  sessions = new Map<string, { userId: number; expiresAt: number; scope: TokenScope }>();
   used: string[] = [];
   private nextId = 1;
 
@@ -38,9 +38,9 @@ class MemoryStore implements AuthStore {
     });
     return token;
   }
-  addSession(user: User, expiresAt = Number.MAX_SAFE_INTEGER): string {
+  addSession(user: User, expiresAt = Number.MAX_SAFE_INTEGER, scope: TokenScope = "admin"): string {
     const id = newSessionId();
-    this.sessions.set(hashSessionId(id), { userId: user.id, expiresAt });
+    this.sessions.set(hashSessionId(id), { userId: user.id, expiresAt, scope });
     return id;
   }
   private byId(id: number): User | null {
@@ -55,9 +55,10 @@ class MemoryStore implements AuthStore {
     token.lastUsedAt = at;
     return { token, user };
   }
-  async findSession(hash: string, at = Date.now()) {
+  async getSession(hash: string, at = Date.now()) {
     const s = this.sessions.get(hash);
-    return s && s.expiresAt > at ? this.byId(s.userId) : null;
+    const user = s && s.expiresAt > at ? this.byId(s.userId) : null;
+    return s && user ? { user, scope: s.scope, tokenId: null } : null;
   }
   async getUser(name: string) {
     return this.users.get(name) ?? null;
@@ -122,6 +123,25 @@ describe("authenticate", () => {
     });
     const expired = store.addSession(alice, 1);
     expect(await auth({ cookie: `equinox_session=${expired}` })).toBeNull();
+  });
+
+  it("caps a session by the scope it was opened with (a token login), and by the user's", async () => {
+    const { store, alice, root, auth } = setup();
+    const readRoot = store.addSession(root, undefined, "read");
+    expect(await auth({ cookie: `equinox_session=${readRoot}` })).toEqual({
+      user: root,
+      scope: "read",
+      via: "session",
+    });
+    const writeRoot = store.addSession(root, undefined, "write");
+    expect(await auth({ cookie: `equinox_session=${writeRoot}` })).toMatchObject({
+      scope: "write",
+    });
+    // An admin-scoped session of a user who is not an admin gives only the user's scope.
+    const adminAlice = store.addSession(alice, undefined, "admin");
+    expect(await auth({ cookie: `equinox_session=${adminAlice}` })).toMatchObject({
+      scope: "write",
+    });
   });
 
   it("prefers the Authorization header to the cookie", async () => {

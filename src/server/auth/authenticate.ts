@@ -17,7 +17,7 @@ export interface AuthRequest {
 }
 
 export interface AuthDeps {
-  store: Pick<Store, "useToken" | "findSession" | "getUser" | "createUser">;
+  store: Pick<Store, "useToken" | "getSession" | "getUser" | "createUser">;
   /**
    * Proxy-header mode: a reverse proxy in front authenticates and names the user in
    * `header`. Only requests whose peer is one of `trusted` (exact addresses) may use it,
@@ -37,7 +37,8 @@ export function scopeAllows(have: TokenScope, need: TokenScope): boolean {
  * Who is making the request, or null for nobody. In order:
  * 1. `Authorization: Bearer <token>`.
  * 2. `Authorization: Basic` with a token as the password and any user name (git's way).
- * 3. The session cookie: scope `admin` for admin users, else `write`.
+ * 3. The session cookie: the session's own scope (a token login keeps the token's),
+ *    capped by the user's: `admin` for admin users, else `write`.
  * 4. The proxy header, when proxy mode is on and the peer is trusted; an unknown user is
  *    created (not an admin) on first sight. Scope as for sessions.
  *
@@ -56,8 +57,11 @@ export async function authenticate(req: AuthRequest, deps: AuthDeps): Promise<Pr
 
   const sessionId = readSessionCookie(req.headers.get("cookie"));
   if (sessionId !== null) {
-    const user = await deps.store.findSession(hashSessionId(sessionId));
-    if (user) return { user, scope: userScope(user), via: "session" };
+    const session = await deps.store.getSession(hashSessionId(sessionId));
+    if (session) {
+      const { user } = session;
+      return { user, scope: lowerScope(session.scope, userScope(user)), via: "session" };
+    }
   }
 
   if (deps.proxy && isTrusted(req.remoteAddress, deps.proxy.trusted)) {
@@ -102,8 +106,13 @@ async function fromAuthorization(
   return found ? { user: found.user, scope: found.token.scope, via: "token" } : null;
 }
 
-function userScope(user: User): TokenScope {
+/** What a user may do through a session or the proxy header. */
+export function userScope(user: User): TokenScope {
   return user.isAdmin ? "admin" : "write";
+}
+
+function lowerScope(a: TokenScope, b: TokenScope): TokenScope {
+  return scopeAllows(a, b) ? b : a;
 }
 
 function proxyUserName(value: string | null): string | null {

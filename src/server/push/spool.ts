@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { type PushEvent, parsePushEvent } from "./push-event.ts";
 
 /**
@@ -92,6 +92,14 @@ export async function readSpool(dir: string): Promise<SpoolContents> {
 /** Removes a handled spool file; one already gone is fine. */
 export async function removeSpooled(file: string): Promise<void> {
   await rm(file, { force: true });
+}
+
+/**
+ * Moves a spool file the server could not handle to `bad/` for a person to look at;
+ * returns where it now is.
+ */
+export function moveSpooledToBad(file: string): Promise<string> {
+  return moveToBad(dirname(file), basename(file));
 }
 
 async function moveToBad(dir: string, name: string): Promise<string> {

@@ -1,5 +1,6 @@
 import type { Migration } from "kysely";
 import * as initial from "./0001-initial.ts";
+import * as sessionScope from "./0002-session-scope.ts";
 
 export type Dialect = "sqlite" | "postgres";
 
@@ -10,5 +11,6 @@ export type Dialect = "sqlite" | "postgres";
 export function migrations(dialect: Dialect): Record<string, Migration> {
   return {
     "0001-initial": { up: (db) => initial.up(db, dialect) },
+    "0002-session-scope": { up: (db) => sessionScope.up(db) },
   };
 }
