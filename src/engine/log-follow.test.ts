@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { newRun } from "../../test/store.ts";
 import { logBlock } from "../core/log-block.ts";
 import { openSqliteStore } from "../store/open.ts";
 import type { JobState } from "../store/records.ts";
@@ -22,20 +23,7 @@ describe("followJobLog", () => {
     store = await openSqliteStore(join(dir, "equinox.db"));
     hub = new LogHub();
     await store.createRepo("demo");
-    const [run] = (await store.createRuns([
-      {
-        repo: "demo",
-        workflow: ".forgejo/workflows/ci.yml",
-        workflowName: "ci",
-        event: "push",
-        ref: "refs/heads/main",
-        sha: "0".repeat(40),
-        actor: "test",
-        payload: {},
-        inputs: {},
-        plan: [],
-      },
-    ]))!;
+    const [run] = (await store.createRuns([newRun("demo", { plan: [] })]))!;
     const job = await store.createJob(run!.id, {
       key: "build",
       jobId: "build",

@@ -2,8 +2,8 @@ import { randomBytes } from "node:crypto";
 import { access, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describePostgres, dropSchema, newRun, PG_URL } from "../../test/store.ts";
 import { logBlock } from "../core/log-block.ts";
 import { openPostgresStore, openSqliteStore } from "./open.ts";
 import type { SqlStore } from "./sql-store.ts";
@@ -11,40 +11,24 @@ import type { SqlStore } from "./sql-store.ts";
 // A crash while a run waited for a slot leaves it queued with job rows (jobs are
 // recorded as queued before they get one). After the restart it must run again cleanly.
 
-const PG_URL = process.env.EQUINOX_TEST_PG_URL ?? "postgres://root@127.0.0.1:5432/test";
-
-async function pgReachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => {});
-  }
+interface Target {
+  name: string;
+  open(dir: string): Promise<SqlStore>;
+  drop(): Promise<void>;
 }
-
-const targets: { name: string; open(dir: string): Promise<SqlStore>; drop(): Promise<void> }[] = [
-  {
-    name: "SQLite",
-    open: (dir) => openSqliteStore(join(dir, "equinox.db")),
-    drop: async () => {},
-  },
-];
 const schema = `eqx_reconcile_${randomBytes(6).toString("hex")}`;
-if (await pgReachable())
-  targets.push({
-    name: "PostgreSQL",
-    open: (dir) => openPostgresStore(PG_URL, { schema, logDir: join(dir, "logs") }),
-    drop: async () => {
-      const client = new pg.Client(PG_URL);
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).finally(() => client.end());
-    },
-  });
+const sqlite: Target = {
+  name: "SQLite",
+  open: (dir) => openSqliteStore(join(dir, "equinox.db")),
+  drop: async () => {},
+};
+const postgres: Target = {
+  name: "PostgreSQL",
+  open: (dir) => openPostgresStore(PG_URL, { schema, logDir: join(dir, "logs") }),
+  drop: () => dropSchema(schema),
+};
 
-describe.each(targets)("reconcile on $name", (target) => {
+function suite(target: Target) {
   let dir: string;
   let store: SqlStore;
   beforeAll(async () => {
@@ -59,20 +43,7 @@ describe.each(targets)("reconcile on $name", (target) => {
 
   it("clears the jobs of a run still queued, so it starts again and records its jobs anew", async () => {
     await store.createRepo("waiting");
-    const [run] = (await store.createRuns([
-      {
-        repo: "waiting",
-        workflow: ".forgejo/workflows/ci.yml",
-        workflowName: "ci",
-        event: "push",
-        ref: "refs/heads/main",
-        sha: "0".repeat(40),
-        actor: "test",
-        payload: {},
-        inputs: {},
-        plan: [],
-      },
-    ]))!;
+    const [run] = (await store.createRuns([newRun("waiting", { plan: [] })]))!;
     const newJob = { key: "build", jobId: "build", name: "build", matrix: null, runsOn: "x" };
     // As left by the crash: one job recorded as queued, one that had begun.
     await store.createJob(run!.id, { ...newJob, key: "lint", jobId: "lint", name: "lint" });
@@ -96,4 +67,7 @@ describe.each(targets)("reconcile on $name", (target) => {
     expect((await store.readLog(again.id)).lines).toEqual(["after the restart"]);
     expect((await store.listJobs(run!.id)).map((j) => j.key)).toEqual(["build"]);
   });
-});
+}
+
+describe("reconcile on SQLite", () => suite(sqlite));
+await describePostgres("reconcile on PostgreSQL", () => suite(postgres));

@@ -3,8 +3,8 @@ import { appendFile, mkdtemp, readFile, rm, stat, truncate } from "node:fs/promi
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "kysely";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describePostgres, dropSchema, newRun, PG_URL } from "../../test/store.ts";
 import { logBlock } from "../core/log-block.ts";
 import { openPostgresStore, openSqliteStore } from "./open.ts";
 import type { NewRun, Run } from "./records.ts";
@@ -12,23 +12,6 @@ import type { SqlStore } from "./sql-store.ts";
 
 // One suite, run against a fresh SQLite file and a throwaway PostgreSQL schema: the
 // contract (store.ts) and the CHECK constraints must hold the same on both.
-
-const PG_URL = process.env.EQUINOX_TEST_PG_URL ?? "postgres://root@127.0.0.1:5432/test";
-
-async function postgresProblem(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    await client.query("SELECT 1");
-    return null;
-  } catch (err) {
-    return `PostgreSQL unreachable at ${PG_URL}: ${(err as Error).message}`;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
-const pgProblem = await postgresProblem();
 
 interface Target {
   open(): Promise<SqlStore>;
@@ -55,13 +38,7 @@ async function postgresTarget(): Promise<Target> {
     reopen: () => openPostgresStore(PG_URL, { schema, logDir }),
     cleanup: async () => {
       await rm(logDir, { recursive: true, force: true });
-      const client = new pg.Client(PG_URL);
-      await client.connect();
-      try {
-        await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      } finally {
-        await client.end();
-      }
+      await dropSchema(schema);
     },
   };
 }
@@ -69,22 +46,6 @@ async function postgresTarget(): Promise<Target> {
 let unique = 0;
 /** Names never reused within a store, so tests sharing it stay independent. */
 const fresh = (base: string) => `${base}-${++unique}`;
-
-function newRun(repo: string, overrides: Partial<NewRun> = {}): NewRun {
-  return {
-    repo,
-    workflow: ".forgejo/workflows/ci.yml",
-    workflowName: "ci",
-    event: "push",
-    ref: "refs/heads/main",
-    sha: "0123456789abcdef0123456789abcdef01234567",
-    actor: "alice",
-    payload: { ref: "refs/heads/main" },
-    inputs: {},
-    plan: [{ jobId: "build", name: "build", needs: [] }],
-    ...overrides,
-  };
-}
 
 const CHECK_VIOLATION = /check constraint/i;
 
@@ -1052,17 +1013,7 @@ function storeSuite(dialect: "sqlite" | "postgres", makeTarget: () => Promise<Ta
 }
 
 storeSuite("sqlite", sqliteTarget);
-if (!pgProblem) storeSuite("postgres", postgresTarget);
-else if (process.env.CI === "true")
-  describe("SqlStore on postgres", () => {
-    it("needs PostgreSQL when CI=true", () => {
-      throw new Error(pgProblem);
-    });
-  });
-else
-  describe("SqlStore on postgres", () => {
-    it.skip(`skipped: ${pgProblem}`, () => {});
-  });
+await describePostgres("SqlStore on postgres", () => storeSuite("postgres", postgresTarget));
 
 describe("SQLite file", () => {
   let dir: string;

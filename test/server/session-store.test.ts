@@ -9,24 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Dialect, migrations } from "../../src/store/migrations/index.ts";
 import { openPostgresStore, openSqliteStore } from "../../src/store/open.ts";
 import type { SqlStore } from "../../src/store/sql-store.ts";
+import { describePostgres, dropSchema, PG_URL } from "../store.ts";
 
 // Session scopes in the store, on a real SQLite file and a throwaway PostgreSQL schema,
 // including a store made before sessions had a scope.
-
-const PG_URL = process.env.EQUINOX_TEST_PG_URL ?? "postgres://root@127.0.0.1:5432/test";
-
-async function postgresProblem(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    return null;
-  } catch (err) {
-    return `PostgreSQL unreachable at ${PG_URL}: ${(err as Error).message}`;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-const pgProblem = await postgresProblem();
 
 interface Target {
   /** A Kysely on the raw database, migrated only as far as `upTo`. */
@@ -76,13 +62,7 @@ async function postgresTarget(): Promise<Target> {
     open: () => openPostgresStore(PG_URL, { schema, logDir }),
     cleanup: async () => {
       await rm(logDir, { recursive: true, force: true });
-      const client = new pg.Client(PG_URL);
-      await client.connect();
-      try {
-        await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      } finally {
-        await client.end();
-      }
+      await dropSchema(schema);
     },
   };
 }
@@ -166,7 +146,4 @@ function suite(dialect: Dialect, makeTarget: () => Promise<Target>) {
 }
 
 suite("sqlite", sqliteTarget);
-describe.skipIf(pgProblem !== null)(
-  pgProblem ? `sessions on postgres (skipped: ${pgProblem})` : "postgres",
-  () => suite("postgres", postgresTarget),
-);
+await describePostgres("sessions on postgres", () => suite("postgres", postgresTarget));
