@@ -15,6 +15,7 @@ import { hashPassword, validatePassword } from "./auth/passwords.ts";
 import { generateToken, hashToken } from "./auth/tokens.ts";
 import type { ServerContext } from "./context.ts";
 import { CronLoop } from "./cron-loop.ts";
+import { lockDataDir } from "./data-lock.ts";
 import { RepoFiles } from "./git/repo-files.ts";
 import { createHttpServer } from "./http.ts";
 import { listenPushSocket } from "./push/push-socket.ts";
@@ -71,8 +72,12 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const store = await openSqliteStore(join(dataDir, "equinox.db"));
-  const cleanups: (() => Promise<void> | void)[] = [() => store.close()];
+  const unlock = await lockDataDir(dataDir);
+  const store = await openSqliteStore(join(dataDir, "equinox.db")).catch(async (err) => {
+    await unlock();
+    throw err;
+  });
+  const cleanups: (() => Promise<void> | void)[] = [unlock, () => store.close()];
   const close = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
   };

@@ -5,10 +5,11 @@
 import { existsSync } from "node:fs";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../helpers.ts";
+import { startTestServer } from "../server/server-helpers.ts";
 
 let dir: string;
 beforeAll(async () => {
@@ -78,5 +79,30 @@ describe("equinox serve with input it cannot use", () => {
     expect(foreign.code).toBe(2);
     expect(foreign.stderr).toContain("--host '192.0.2.1': not an address of this machine");
     expect(foreign.dataCreated).toBe(false);
+  });
+});
+
+describe("one server per data directory", () => {
+  it("refuses a second server on a data directory in use, leaving the first alone; a dead server's lock is taken over", async () => {
+    const data = join(dir, "shared-data");
+    const first = await startTestServer({ dataDir: data });
+    try {
+      const second = await runCli(["serve", "--data", data, "--port", "0"], { timeoutMs: 20_000 });
+      expect(second.code).toBe(1);
+      expect(second.stderr).toMatch(
+        new RegExp(
+          `^equinox: another equinox serve \\(.+:${process.pid}:.+\\) is using the data directory ${data}; stop it first\\n$`,
+        ),
+      );
+      // The first server still answers.
+      expect((await fetch(`${first.url}/api/v1/repos`)).status).toBe(401);
+    } finally {
+      await first.close();
+    }
+    // A lock left by a process that is gone (a server killed outright) does not hold.
+    await writeFile(join(data, "serve.lock"), `${hostname()}:999999:1\n`);
+    const again = await startTestServer({ dataDir: data });
+    await again.close();
+    expect(existsSync(join(data, "serve.lock"))).toBe(false);
   });
 });

@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { parseCapacityMap } from "../../engine/slots.ts";
 import { validateTrustedProxies } from "../../server/auth/authenticate.ts";
 import { validatePassword } from "../../server/auth/passwords.ts";
+import { DataDirInUse } from "../../server/data-lock.ts";
 import { parseSecretsFile } from "../../server/secrets/secrets-file.ts";
 import { startServer } from "../../server/serve.ts";
 import { loadLabelConfig } from "../label-config.ts";
@@ -117,6 +118,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
       actionsUrl: values["actions-url"] ?? process.env.EQUINOX_ACTIONS_URL ?? null,
     });
   } catch (err) {
+    if (err instanceof DataDirInUse) {
+      process.stderr.write(`equinox: ${err.message}\n`);
+      return 1;
+    }
     // The port may have been taken since checkListen.
     const problem = listenProblem(err, host, port);
     if (!problem) throw err;
