@@ -82,8 +82,7 @@ export class StepContainers {
 
   handle(request: ContainerRun | { type: "container.stop"; id: number }, reply: Reply): void {
     if (request.type === "container.stop") {
-      const container = this.running.get(request.id);
-      if (container) void docker(["stop", "--time", String(STOP_GRACE_S), container.name]);
+      if (this.running.has(request.id)) void this.stop(request.id);
       else this.stopped.add(request.id);
       return;
     }
@@ -157,6 +156,20 @@ export class StepContainers {
     } finally {
       this.running.delete(id);
       await variables.remove();
+    }
+  }
+
+  /**
+   * `docker stop`, again while it fails and the container's `docker run` goes on: just
+   * after the spawn, the container may not exist yet.
+   */
+  private async stop(id: number): Promise<void> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const container = this.running.get(id);
+      if (!container) return;
+      const stopped = await docker(["stop", "--time", String(STOP_GRACE_S), container.name]);
+      if (stopped.code === 0) return;
+      await new Promise((r) => setTimeout(r, 500));
     }
   }
 
