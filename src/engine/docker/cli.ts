@@ -18,9 +18,15 @@ export interface DockerResult {
 }
 
 /** Runs one `docker …` command to the end; never throws for a non-zero exit. */
-export function docker(args: readonly string[], input?: string): Promise<DockerResult> {
+export function docker(
+  args: readonly string[],
+  options: { input?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<DockerResult> {
   return new Promise((resolve) => {
-    const child = spawn(dockerCommand(), args, { stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(dockerCommand(), args, {
+      stdio: ["pipe", "pipe", "pipe"],
+      ...(options.env ? { env: options.env } : {}),
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => {
@@ -32,13 +38,16 @@ export function docker(args: readonly string[], input?: string): Promise<DockerR
     child.once("error", (err) => resolve({ code: 127, stdout, stderr: err.message }));
     child.once("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
     child.stdin.on("error", () => {});
-    child.stdin.end(input ?? "");
+    child.stdin.end(options.input ?? "");
   });
 }
 
 /** Like `docker`, but a non-zero exit is an error naming the command and what it said. */
-export async function dockerOk(args: readonly string[], input?: string): Promise<string> {
-  const r = await docker(args, input);
+export async function dockerOk(
+  args: readonly string[],
+  options: { input?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<string> {
+  const r = await docker(args, options);
   if (r.code !== 0) {
     const said = r.stderr.trim() || r.stdout.trim() || `exit code ${r.code}`;
     throw new Error(`${dockerCommand()} ${args.slice(0, 2).join(" ")}: ${said}`);

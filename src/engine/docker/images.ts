@@ -41,7 +41,7 @@ export async function ensureImage(
           ],
           config,
         ),
-        credentials.password,
+        { input: credentials.password },
       );
       if (login.code !== 0)
         throw new Error(`cannot log in to the registry of ${image}: ${login.stderr.trim()}`);

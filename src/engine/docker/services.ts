@@ -1,7 +1,6 @@
-import { execFile } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ServicePlacement } from "../executor.ts";
-import { docker, dockerCommand, dockerOk, isPodman } from "./cli.ts";
+import { docker, dockerOk, isPodman } from "./cli.ts";
 import { ensureImage } from "./images.ts";
 import { JOB_LABEL, OWNER_LABEL } from "./owner.ts";
 import { containerVariables } from "./step-containers.ts";
@@ -52,10 +51,9 @@ export async function startServices(
       names.push(name);
       const variables = await containerVariables(service.env);
       try {
-        await dockerRun(
-          serviceRunArgs(service, name, network, labels, variables.args),
-          variables.env,
-        );
+        await dockerOk(serviceRunArgs(service, name, network, labels, variables.args), {
+          env: variables.env,
+        });
       } finally {
         await variables.remove();
       }
@@ -114,16 +112,6 @@ export function publishSpec(port: string): string {
   if (parts.length === 1) return `127.0.0.1::${port}`;
   if (parts.length === 2) return `127.0.0.1:${port}`;
   return parts[0] ? port : `127.0.0.1${port}`; // `::80`: no address given either
-}
-
-/** `docker run` with `env` as the CLI's environment; a failure names what docker said. */
-function dockerRun(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(dockerCommand(), args, { env }, (err, _stdout, stderr) => {
-      if (!err) return resolve();
-      reject(new Error(`${dockerCommand()} run: ${stderr.trim() || err.message}`));
-    });
-  });
 }
 
 async function waitHealthy(
