@@ -2,6 +2,7 @@ import { createHmac } from "node:crypto";
 import { chmod, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
+import { removeStaleJobDirectories } from "../engine/executors/job-dir.ts";
 import { ExecutorRouter } from "../engine/executors/router.ts";
 import { defaultLabelConfig, type LabelConfig, placeJob } from "../engine/labels.ts";
 import { LogHub } from "../engine/log-hub.ts";
@@ -121,6 +122,10 @@ async function start(
   // A bare repository put in place by hand (or left by an older store) is adopted.
   for (const name of await repos.list())
     if (!(await store.getRepo(name))) await store.createRepo(name);
+
+  // What jobs of a server killed outright left behind (the data directory is ours alone).
+  for (const problem of await removeStaleJobDirectories(join(dataDir, "work")))
+    log(`equinox: cannot remove a job directory left by a previous run: ${problem}`);
 
   const labels = options.labels ?? defaultLabelConfig();
   const executor = new ExecutorRouter({

@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { readdir } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
@@ -22,6 +23,22 @@ const exec = promisify(execFile);
 
 /** What one repository's bad content or a racing request can do to the server: nothing lasting. */
 describe("equinox serve: resilience", () => {
+  it("removes at start the job directories a killed server left, keeping the sandbox's tool cache", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "equinox-stale-"));
+    const stale = join(dataDir, "work", "ci.yml-build-4242-1-abc");
+    await mkdir(join(stale, "workspace", "locked"), { recursive: true });
+    await writeFile(join(stale, "workspace", "locked", "f"), "x");
+    await chmod(join(stale, "workspace", "locked"), 0o500); // as a Go module cache leaves it
+    await mkdir(join(dataDir, "work", ".tool-cache-sandbox", "kept"), { recursive: true });
+    const server = await startTestServer({ dataDir });
+    try {
+      expect(existsSync(stale)).toBe(false);
+      expect(await readdir(join(dataDir, "work"))).toEqual([".tool-cache-sandbox"]);
+    } finally {
+      await server.close();
+    }
+  });
+
   it("ignores a folder named like a workflow and runs the real workflow next to it", async () => {
     const t = await startTestServer();
     const dir = await workTree({

@@ -9,8 +9,7 @@ import { type RuntimeKit, runtimeKit } from "../docker/runtime-kit.ts";
 import { containerVariables, stepContainers } from "../docker/step-containers.ts";
 import type { ContainerPlacement, Executor, PrepareRequest, Session } from "../executor.ts";
 import { attachRuntime } from "./attach-runtime.ts";
-import { removeDirectory } from "./host.ts";
-import { jobDirectory } from "./job-dir.ts";
+import { jobDirectory, removeDirectory } from "./job-dir.ts";
 
 export interface DockerExecutorOptions {
   /** Directory under which each job gets `<jobKey>/{workspace,temp,files}` (bound into its container). */

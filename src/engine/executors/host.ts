@@ -6,7 +6,7 @@ import { stepContainers } from "../docker/step-containers.ts";
 import type { Executor, PrepareRequest, Session } from "../executor.ts";
 import { runtimeBundlePath } from "../runtime-bundle.ts";
 import { attachRuntime } from "./attach-runtime.ts";
-import { jobDirectory } from "./job-dir.ts";
+import { jobDirectory, removeDirectory } from "./job-dir.ts";
 
 export interface HostExecutorOptions {
   /** Directory under which each job gets `<jobKey>/{workspace,temp,files}`. */
@@ -147,28 +147,4 @@ export class HostExecutor implements Executor {
       },
     };
   }
-}
-
-/**
- * Removes a directory whatever a job left in it, or says why it could not: read-only
- * directories (a Go module cache) stop a plain recursive rm for anyone but root, so
- * this process opens the ones it owns and tries again. Never throws.
- */
-export async function removeDirectory(dir: string): Promise<string | null> {
-  const attempt = () =>
-    rm(dir, { recursive: true, force: true }).then(
-      () => null,
-      (err: NodeJS.ErrnoException) => err,
-    );
-  const first = await attempt();
-  if (!first || !["EACCES", "EPERM", "ENOTEMPTY"].includes(first.code ?? ""))
-    return first?.message ?? null;
-  const open = async (path: string): Promise<void> => {
-    const st = await lstat(path).catch(() => null);
-    if (!st?.isDirectory()) return;
-    await chmod(path, 0o700).catch(() => {});
-    for (const entry of await readdir(path).catch(() => [])) await open(join(path, entry));
-  };
-  await open(dir);
-  return (await attempt())?.message ?? null;
 }
