@@ -122,6 +122,8 @@ jobs:
       cache:
         image: ${REDIS_IMAGE}
         ports: [6379]
+        # Without a health check a service counts as up once it runs, not once it listens.
+        options: --health-cmd "redis-cli ping" --health-interval 500ms
     steps:
       - run: |
           port=${"$"}{{ job.services.cache.ports[6379] }}
