@@ -1,7 +1,6 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { chmod, lstat, mkdir, readdir, rm } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { stepContainers } from "../docker/step-containers.ts";
 import type { Executor, PrepareRequest, Session } from "../executor.ts";
 import { runtimeBundlePath } from "../runtime-bundle.ts";
