@@ -130,22 +130,24 @@ export interface RepoSummary extends Repo {
   lastRun: Run | null;
 }
 
-export interface NewRun {
-  repo: string;
-  workflow: string;
-  workflowName: string;
-  event: string;
-  ref: string;
-  sha: string;
-  actor: string;
-  payload: Record<string, unknown>;
-  inputs: Record<string, string>;
-  plan: PlanNode[];
-  rerunOf?: number | null;
-  reuse?: Run["reuse"];
-  /** Set for a run that fails before it starts (a workflow that does not parse): created completed. */
-  error?: string | null;
-}
+/** A run as the triggers record it: what they know of it; the store assigns the rest. */
+export type NewRun = Pick<
+  Run,
+  | "repo"
+  | "workflow"
+  | "workflowName"
+  | "event"
+  | "ref"
+  | "sha"
+  | "actor"
+  | "payload"
+  | "inputs"
+  | "plan"
+> &
+  Partial<Pick<Run, "rerunOf" | "reuse">> & {
+    /** Set for a run that fails before it starts (a workflow that does not parse): created completed. */
+    error?: string | null;
+  };
 
 export interface NewJob {
   key: string;
