@@ -3,7 +3,7 @@ import type { ServicePlacement } from "../executor.ts";
 import { docker, dockerOk, isPodman } from "./cli.ts";
 import { ensureImage } from "./images.ts";
 import { JOB_LABEL, OWNER_LABEL } from "./owner.ts";
-import { containerVariables } from "./step-containers.ts";
+import { containerVariables } from "./variables.ts";
 
 /** What the job's `job.services` context says of each service. */
 export type ServiceContext = Record<
